@@ -1,0 +1,3 @@
+from snakedis.cli import main
+
+main()

@@ -1,0 +1,216 @@
+"""From a parsed frame to a reply: Redis's ``processCommand`` and ``call``.
+
+``process_command`` applies the gates in Redis's order — lookup, arity, authentication,
+MULTI queueing, the RESP2 pub/sub context, the replica and busy-script rules — and then
+``call`` runs the handler.  ``call`` is the one place every command passes through (the
+dispatcher, EXEC and scripts alike): it freezes the command's clock, counts stats, feeds
+SLOWLOG and latency tracking, and propagates writes to the AOF and replicas with the
+handler's rewrite (``client.propagate_override``) applied.
+
+A handler returns a reply value (see ``protocol.resp``), raises ``CommandError``, or
+returns ``NO_REPLY`` when it replied by other means or will reply later (blocking).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any, Final
+
+from snakedis.commands.table import Command, Flag
+from snakedis.protocol.errors import CommandError, unknown_command, unknown_subcommand, wrong_arity
+from snakedis.protocol.resp import QUEUED, ErrorReply
+
+if TYPE_CHECKING:
+    from snakedis.server.connection import Client
+
+
+class _NoReply:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "NO_REPLY"
+
+
+NO_REPLY: Final = _NoReply()
+
+_perf_ns = time.perf_counter_ns
+
+# Commands a client in a MULTI block runs at once instead of queueing.
+_MULTI_IMMEDIATE: Final = frozenset((b"exec", b"discard", b"multi", b"watch", b"quit", b"reset"))
+# Commands a RESP2 client in subscribed state may run.
+_PUBSUB_ALLOWED: Final = frozenset(
+    (b"ping", b"subscribe", b"ssubscribe", b"unsubscribe", b"sunsubscribe", b"psubscribe", b"punsubscribe", b"quit", b"reset")
+)
+_READONLY_REPLICA_ERROR: Final = b"READONLY You can't write against a read only replica."
+
+
+def lookup_command(client: Client, argv: list[bytes]) -> Command:
+    """Find the command (or subcommand) for ``argv`` and check its arity, as Redis does."""
+    cmd = client.server.table.lookup(argv[0])
+    if cmd is None:
+        raise unknown_command(argv[0], argv[1:])
+    if cmd.subcommands:
+        if len(argv) < 2:
+            raise wrong_arity(cmd.name)
+        sub = cmd.subcommands.get(argv[1].lower())
+        if sub is None:
+            raise unknown_subcommand(argv[1], cmd.name)
+        cmd = sub
+    if not cmd.arity_ok(len(argv)):
+        raise wrong_arity(cmd.name)
+    return cmd
+
+
+def reject(client: Client, message: bytes, cmd: Command | None = None) -> ErrorReply:
+    """An error before the command ran: counted as a rejected call (INFO commandstats)."""
+    stats = client.server.stats
+    stats.count_error(message)
+    if cmd is not None:
+        cmd.stats.rejected_calls += 1
+    return ErrorReply(message)
+
+
+def process_command(client: Client, argv: list[bytes]) -> Any:
+    """Run one request frame; returns the reply value for this client."""
+    server = client.server
+    # Hot path: a plain command, found in the cache, with a good arity.
+    cmd = server.table._cache.get(argv[0])
+    if cmd is None or cmd.subcommands or not cmd.arity_ok(len(argv)):
+        try:
+            cmd = lookup_command(client, argv)
+        except CommandError as e:
+            if client.multi is not None:
+                client.multi_error = True
+            parent = server.table.lookup(argv[0])
+            return reject(client, e.message, parent)
+    client.argv = argv
+    if not client.authenticated and not cmd.flags & Flag.NO_AUTH:
+        return reject(client, b"NOAUTH Authentication required.", cmd)
+    if client.multi is not None and cmd.name.encode() not in _MULTI_IMMEDIATE:
+        if cmd.flags & Flag.NO_MULTI:
+            client.multi_error = True
+            return reject(client, b"ERR Command not allowed inside a transaction", cmd)
+        client.multi.append((cmd, argv))
+        return QUEUED
+    if client.protover == 2 and (client.channels or client.patterns or client.shard_channels):
+        root = cmd.parent.name if cmd.parent is not None else cmd.name
+        if root.encode() not in _PUBSUB_ALLOWED:
+            return reject(
+                client,
+                b"ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
+                % cmd.name.encode(),
+                cmd,
+            )
+    if server.is_replica and cmd.is_write and not client.is_master and server.config["replica-read-only"]:
+        return reject(client, _READONLY_REPLICA_ERROR, cmd)
+    if server.paused_until and _must_pause(client, cmd):
+        client.paused = True
+        server.paused_clients.append(client)
+        client.pending.appendleft(argv)
+        return NO_REPLY
+    gate = server.extensions.get("command_gate")
+    if gate is not None:
+        refused = gate(client, cmd, argv)
+        if refused is not None:
+            return reject(client, refused, cmd)
+    reply = call(client, cmd, argv)
+    if server.ready_keys:
+        serve_ready_keys = server.extensions.get("serve_ready_keys")
+        if serve_ready_keys is not None:
+            serve_ready_keys()
+    return reply
+
+
+def _must_pause(client: Client, cmd: Command) -> bool:
+    server = client.server
+    if time.time() >= server.paused_until:
+        return False
+    if client.is_replica or client.is_master:
+        return False
+    if server.pause_writes_only:
+        return cmd.is_write or bool(cmd.flags & Flag.MAY_REPLICATE)
+    return True
+
+
+def call(client: Client, cmd: Command, argv: list[bytes]) -> Any:
+    """Run a command's handler with everything Redis's ``call()`` does around it."""
+    server = client.server
+    if not server.in_script:
+        server.cmd_time_ms = int(server.clock() * 1000)
+    dirty_before = server.dirty
+    client.propagate_override = None
+    if server.monitors and not cmd.flags & (Flag.SKIP_MONITOR | Flag.ADMIN):
+        feed_monitors(client, argv)
+    start = _perf_ns()
+    try:
+        reply = cmd.handler(client, argv)  # type: ignore[misc]
+    except CommandError as e:
+        reply = ErrorReply(e.message)
+        cmd.stats.failed_calls += 1
+        server.stats.count_error(e.message)
+    else:
+        if type(reply) is ErrorReply:
+            cmd.stats.failed_calls += 1
+            server.stats.count_error(reply)
+    duration_ns = _perf_ns() - start
+    stats = cmd.stats
+    stats.calls += 1
+    stats.usec += duration_ns // 1000
+    server.stats.total_commands_processed += 1
+    cfg = server.config.values
+    if cfg["latency-tracking"]:
+        stats.histogram.record(duration_ns)
+    threshold = cfg["slowlog-log-slower-than"]
+    if threshold >= 0 and duration_ns >= threshold * 1000 and not cmd.flags & Flag.SKIP_SLOWLOG:
+        server.slowlog.add(argv, duration_ns // 1000, client.addr, client.name, cfg["slowlog-max-len"])
+    lat_threshold = cfg["latency-monitor-threshold"]
+    if lat_threshold and duration_ns >= lat_threshold * 1_000_000:
+        event = "fast-command" if cmd.is_fast else "command"
+        server.latency.add_sample(event, duration_ns // 1_000_000)
+    client.last_cmd = cmd.error_name
+    if server.dirty != dirty_before and (cmd.is_write or cmd.flags & Flag.MAY_REPLICATE):
+        override = client.propagate_override
+        if server.propagation_targets:
+            if override is None:
+                server.propagate(client.db.id, argv)
+            else:
+                for a in override:
+                    server.propagate(client.db.id, a)
+    return reply
+
+
+def feed_monitors(client: Client, argv: list[bytes]) -> None:
+    """MONITOR line: ``1700000000.123456 [0 127.0.0.1:5555] "SET" "k" "v"``."""
+    from snakedis.protocol.resp import Simple
+
+    server = client.server
+    now = time.time()
+    origin = b"lua" if server.in_script else client.addr
+    parts = [b'"%s"' % _repr_arg(a) for a in argv]
+    line = b"%.6f [%d %s] %s" % (now, client.db.id, origin, b" ".join(parts))
+    for mon in list(server.monitors):
+        if mon is not client:
+            mon.add_reply(Simple(line))
+
+
+def _repr_arg(arg: bytes) -> bytes:
+    """Redis's ``sdscatrepr`` body: escapes quotes, backslashes and non-printables."""
+    out = bytearray()
+    for c in arg:
+        if c == 34 or c == 92:
+            out += b"\\" + bytes((c,))
+        elif c == 10:
+            out += b"\\n"
+        elif c == 13:
+            out += b"\\r"
+        elif c == 9:
+            out += b"\\t"
+        elif c == 7:
+            out += b"\\a"
+        elif c == 8:
+            out += b"\\b"
+        elif 32 <= c < 127:
+            out.append(c)
+        else:
+            out += b"\\x%02x" % c
+    return bytes(out)
