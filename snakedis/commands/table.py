@@ -282,12 +282,14 @@ FAMILIES: Final = (
     "sort",
     "transactions",
     "scripting",
+    "functions",
     "pubsub",
     "hyperloglog",
     "geo",
     "streams",
     "persistence",
     "replication",
+    "acl",
 )
 
 
