@@ -204,6 +204,9 @@ class CommandGroup:
         self.group = group
         self.commands: list[Command] = []
         self._containers: dict[str, Command] = {}
+        # Subcommands of a container declared by another family (CLIENT TRACKING lives with
+        # pub/sub); build_table() attaches them.
+        self.foreign_subcommands: list[Command] = []
 
     def command(
         self,
@@ -253,9 +256,10 @@ class CommandGroup:
             parent_name, sub = name.split("|", 1)
             parent = self._containers.get(parent_name)
             if parent is None:
-                raise ValueError(f"declare container {parent_name} before {name}")
-            cmd.parent = parent
-            parent.subcommands[sub.encode()] = cmd
+                self.foreign_subcommands.append(cmd)
+            else:
+                cmd.parent = parent
+                parent.subcommands[sub.encode()] = cmd
         else:
             self.commands.append(cmd)
             if handler is None:
@@ -333,6 +337,7 @@ class CommandTable:
 
 def build_table() -> CommandTable:
     commands: list[Command] = []
+    foreign: list[Command] = []
     for family in FAMILIES:
         try:
             module = importlib.import_module(f"snakedis.commands.{family}")
@@ -341,4 +346,13 @@ def build_table() -> CommandTable:
                 continue  # a family not written yet
             raise
         commands.extend(module.GROUP.commands)
+        foreign.extend(module.GROUP.foreign_subcommands)
+    by_name = {c.name: c for c in commands}
+    for sub in foreign:
+        parent_name, sub_name = sub.name.split("|", 1)
+        parent = by_name.get(parent_name)
+        if parent is None:
+            raise ValueError(f"subcommand {sub.name} has no container")
+        sub.parent = parent
+        parent.subcommands[sub_name.encode()] = sub
     return CommandTable(commands)
