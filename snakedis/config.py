@@ -148,6 +148,8 @@ sanitize-dump-payload|enum|no||no yes clients
 save|special|3600 1 300 100 60 10000||
 server_cpulist|string||immutable|
 set-max-intset-entries|int|512||
+set-max-listpack-entries|int|128||
+set-max-listpack-value|int|64||
 set-proc-title|bool|yes|immutable|
 shutdown-on-sigint|enum|default||default save nosave now force
 shutdown-on-sigterm|enum|default||default save nosave now force
