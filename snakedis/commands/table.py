@@ -146,10 +146,18 @@ class CommandStats:
     """Per-command counters for INFO commandstats and latencystats."""
 
     calls: int = 0
-    usec: int = 0
+    duration_ns: int = 0
     rejected_calls: int = 0
     failed_calls: int = 0
     histogram: Histogram = field(default_factory=Histogram)
+
+    @property
+    def usec(self) -> int:
+        return self.duration_ns // 1000
+
+    def reset(self) -> None:
+        self.calls = self.duration_ns = self.rejected_calls = self.failed_calls = 0
+        self.histogram.reset()
 
 
 @dataclass(eq=False)

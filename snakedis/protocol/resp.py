@@ -482,12 +482,16 @@ def _encode_frame(frame: list[bytes]) -> bytes:
     )
 
 
+_DIGITS: Final = [len(str(i)) for i in range(100000)]
+
+
 def _frame_size(frame: list[bytes]) -> int:
     """Bytes of the canonical multibulk encoding of ``frame`` (what hiredis consumed)."""
-    size = len(b"%d" % len(frame)) + 3
+    digits = _DIGITS
+    size = 3 + len(str(len(frame)))
     for a in frame:
         n = len(a)
-        size += len(b"%d" % n) + n + 5
+        size += n + 5 + (digits[n] if n < 100000 else len(str(n)))
     return size
 
 
@@ -511,6 +515,60 @@ class RequestParser:
 
     def parse(self, data: bytes) -> tuple[list[list[bytes]], ProtocolError | None]:
         """Frame everything ``data`` completes; the error, if any, ends the stream."""
+        if self._py is None and self._tail is None:
+            # Fast path: a read holding exactly one canonical multibulk (no pipelining).
+            reader = self._reader
+            reader.feed(data)
+            try:
+                frame = reader.gets()
+            except hiredis.ProtocolError:
+                frame = None  # not a multibulk: the exact path takes the whole read
+            if type(frame) is list and not reader.has_data():
+                try:
+                    size = _frame_size(frame)
+                except TypeError:  # a non-bulk element: let the exact path word the error
+                    size = -1
+                if size == len(data):
+                    return [frame], None
+            # More frames behind it, a split frame, or non-canonical framing.
+            return self._parse_rest(data, frame)
+        return self._parse_general(data)
+
+    def _parse_rest(self, data: bytes, first: Any) -> tuple[list[list[bytes]], ProtocolError | None]:
+        """The fast path fed ``data`` and got ``first``; finish framing it the general way."""
+        if first is False:
+            frames: list[list[bytes]] = []
+            handoff, err = self._after_feed(data, frames)
+        elif type(first) is list and all(type(a) is bytes for a in first):
+            if not self._reader.has_data() and _frame_size(first) > len(data):
+                # hiredis accepted framing Redis would not (e.g. a +simple element): replay exactly.
+                self._reset_reader()
+                py = _PyRequestParser()
+                py.buf += data
+                self._py = py
+                frames = []
+                chunk, err = self._run_exact(frames)
+                if err is not None or chunk is None:
+                    return frames, err
+                more, err = self._parse_general(chunk)
+                frames.extend(more)
+                return frames, err
+            frames = [first]
+            handoff, err = self._after_feed(data, frames, first=0)
+        else:
+            frames = []
+            handoff, err = self._handoff(frames, 0, data), None
+        if err is not None or handoff is None:
+            return frames, err
+        self._py = handoff
+        chunk, err = self._run_exact(frames)
+        if err is not None or chunk is None:
+            return frames, err
+        more, err = self._parse_general(chunk)
+        frames.extend(more)
+        return frames, err
+
+    def _parse_general(self, data: bytes) -> tuple[list[list[bytes]], ProtocolError | None]:
         frames: list[list[bytes]] = []
         chunk: bytes | None = data
         while chunk is not None:
@@ -532,13 +590,21 @@ class RequestParser:
         """hiredis path; returns an exact parser positioned where hiredis disagreed.
 
         hiredis does not say whether it holds half a frame, so the boundary is inferred: a
-        read ends on a frame boundary when nothing is left unread and it ends with the
+        read ends on a frame boundary when nothing is left unread and, for a single frame,
+        its canonical size is what was read, or, for a pipeline, the read ends with the
         encoding of the last frame.  Only a value that itself embeds that encoding can fool
-        the check, and then merely an error reply's wording depends on it.
+        the pipeline check, and then merely an error reply's wording depends on it.
         """
+        self._reader.feed(data)
+        return self._after_feed(data, frames)
+
+    def _after_feed(
+        self, data: bytes, frames: list[list[bytes]], first: int | None = None
+    ) -> tuple[_PyRequestParser | None, ProtocolError | None]:
+        """Collect the frames hiredis now holds (``data`` already fed); track a split frame."""
         reader = self._reader
-        reader.feed(data)
-        first = len(frames)
+        if first is None:
+            first = len(frames)
         gets = reader.gets
         try:
             while True:
@@ -553,13 +619,16 @@ class RequestParser:
                 frames.append(frame)
         except hiredis.ProtocolError:
             return self._handoff(frames, first, data), None
-        if (
-            len(frames) > first
-            and not reader.has_data()
-            and data.endswith(_encode_frame(frames[-1]))
-        ):
-            self._tail = None
-            return None, None
+        new = len(frames) - first
+        if new and not reader.has_data():
+            if new == 1:
+                # One frame (no pipelining): compare sizes, exact and cheap.
+                at_boundary = _frame_size(frames[-1]) == len(data) + (len(self._tail) if self._tail else 0)
+            else:
+                at_boundary = data.endswith(_encode_frame(frames[-1]))
+            if at_boundary:
+                self._tail = None
+                return None, None
         fresh = self._tail is None
         stream = self._tail if self._tail is not None else bytearray()
         stream += data

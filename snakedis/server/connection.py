@@ -162,7 +162,7 @@ class Client(asyncio.Protocol):
                 self.pending.append([b"\x00protocol-error", str(error).encode()])
             else:
                 self.protocol_error(str(error))
-        elif self.parser.buffered() > server.config["client-query-buffer-limit"]:
+        elif self.parser._tail is not None and self.parser.buffered() > server.config["client-query-buffer-limit"]:
             stats.client_query_buffer_limit_disconnections += 1
             server.log("Closing client that reached max query buffer length", "warning")
             self.close()
@@ -177,6 +177,8 @@ class Client(asyncio.Protocol):
         for i, argv in enumerate(frames):
             if self.closing:
                 return
+            if not argv:
+                continue  # "*0\r\n" / "*-1\r\n": Redis ignores empty requests
             reply = process_command(self, argv)
             if reply is not NO_REPLY:
                 if self.reply_mode == REPLY_ON:
@@ -232,7 +234,8 @@ class Client(asyncio.Protocol):
             self.server.stats.total_net_output_bytes += len(data)
             self.server.stats.total_writes_processed += 1
             transport.write(data)
-            if self.check_output_limits(transport.get_write_buffer_size()):
+            size = transport.get_write_buffer_size()
+            if size and self.check_output_limits(size):
                 return
         if self.close_after_reply:
             self.close()

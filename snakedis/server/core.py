@@ -119,6 +119,18 @@ class Server:
         self.keyspace_events = parse_notify_flags(cfg["notify-keyspace-events"])
         cfg.watch("notify-keyspace-events", lambda v: setattr(self, "keyspace_events", parse_notify_flags(v)))
         cfg.watch("slowlog-max-len", lambda v: self.slowlog.trim(v))
+        # Thresholds call() compares against, kept as plain attributes for the hot path.
+        self._cache_thresholds()
+        for name in ("slowlog-log-slower-than", "latency-monitor-threshold", "latency-tracking"):
+            cfg.watch(name, lambda v: self._cache_thresholds())
+
+    def _cache_thresholds(self) -> None:
+        cfg = self.config
+        slow = cfg["slowlog-log-slower-than"]
+        self.slowlog_threshold_ns = slow * 1000 if slow >= 0 else 1 << 62
+        lat = cfg["latency-monitor-threshold"]
+        self.latency_threshold_ns = lat * 1_000_000 if lat > 0 else 1 << 62
+        self.latency_tracking = bool(cfg["latency-tracking"])
 
     # ------------------------------------------------------------------ time
 

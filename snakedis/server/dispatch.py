@@ -73,16 +73,49 @@ def reject(client: Client, message: bytes, cmd: Command | None = None) -> ErrorR
 def process_command(client: Client, argv: list[bytes]) -> Any:
     """Run one request frame; returns the reply value for this client."""
     server = client.server
-    # Hot path: a plain command, found in the cache, with a good arity.
+    # Hot path: a plain command found in the cache, good arity, a client in the plain state
+    # (authenticated, no MULTI, not subscribed) and a server with no gate up.
     cmd = server.table._cache.get(argv[0])
-    if cmd is None or cmd.subcommands or not cmd.arity_ok(len(argv)):
-        try:
-            cmd = lookup_command(client, argv)
-        except CommandError as e:
-            if client.multi is not None:
-                client.multi_error = True
-            parent = server.table.lookup(argv[0])
-            return reject(client, e.message, parent)
+    if cmd is not None and not cmd.subcommands:
+        arity = cmd.arity
+        if (
+            (len(argv) == arity if arity > 0 else len(argv) >= -arity)
+            and client.authenticated
+            and client.multi is None
+            and not client.channels
+            and not client.patterns
+            and not client.shard_channels
+            and not server.is_replica
+            and not server.paused_until
+            and "command_gate" not in server.extensions
+        ):
+            client.argv = argv
+            reply = call(client, cmd, argv)
+            if server.ready_keys:
+                _serve_ready_keys(server)
+            return reply
+    return _process_command_gated(client, argv)
+
+
+def _serve_ready_keys(server: Any) -> None:
+    serve = server.extensions.get("serve_ready_keys")
+    if serve is not None:
+        serve()
+    else:
+        server.ready_keys.clear()
+        server.ready_keys_set.clear()
+
+
+def _process_command_gated(client: Client, argv: list[bytes]) -> Any:
+    """Every gate of Redis's ``processCommand``, in its order."""
+    server = client.server
+    try:
+        cmd = lookup_command(client, argv)
+    except CommandError as e:
+        if client.multi is not None:
+            client.multi_error = True
+        parent = server.table.lookup(argv[0])
+        return reject(client, e.message, parent)
     client.argv = argv
     if not client.authenticated and not cmd.flags & Flag.NO_AUTH:
         return reject(client, b"NOAUTH Authentication required.", cmd)
@@ -115,9 +148,7 @@ def process_command(client: Client, argv: list[bytes]) -> Any:
             return reject(client, refused, cmd)
     reply = call(client, cmd, argv)
     if server.ready_keys:
-        serve_ready_keys = server.extensions.get("serve_ready_keys")
-        if serve_ready_keys is not None:
-            serve_ready_keys()
+        _serve_ready_keys(server)
     return reply
 
 
@@ -138,7 +169,6 @@ def call(client: Client, cmd: Command, argv: list[bytes]) -> Any:
     if not server.in_script:
         server.cmd_time_ms = int(server.clock() * 1000)
     dirty_before = server.dirty
-    client.propagate_override = None
     if server.monitors and not cmd.flags & (Flag.SKIP_MONITOR | Flag.ADMIN):
         feed_monitors(client, argv)
     start = _perf_ns()
@@ -146,36 +176,36 @@ def call(client: Client, cmd: Command, argv: list[bytes]) -> Any:
         reply = cmd.handler(client, argv)  # type: ignore[misc]
     except CommandError as e:
         reply = ErrorReply(e.message)
-        cmd.stats.failed_calls += 1
-        server.stats.count_error(e.message)
-    else:
-        if type(reply) is ErrorReply:
-            cmd.stats.failed_calls += 1
-            server.stats.count_error(reply)
     duration_ns = _perf_ns() - start
     stats = cmd.stats
     stats.calls += 1
-    stats.usec += duration_ns // 1000
+    stats.duration_ns += duration_ns
+    if type(reply) is ErrorReply:
+        stats.failed_calls += 1
+        server.stats.count_error(reply)
     server.stats.total_commands_processed += 1
-    cfg = server.config.values
-    if cfg["latency-tracking"]:
-        stats.histogram.record(duration_ns)
-    threshold = cfg["slowlog-log-slower-than"]
-    if threshold >= 0 and duration_ns >= threshold * 1000 and not cmd.flags & Flag.SKIP_SLOWLOG:
-        server.slowlog.add(argv, duration_ns // 1000, client.addr, client.name, cfg["slowlog-max-len"])
-    lat_threshold = cfg["latency-monitor-threshold"]
-    if lat_threshold and duration_ns >= lat_threshold * 1_000_000:
+    if server.latency_tracking:
+        stats.histogram.buckets[duration_ns.bit_length()] += 1
+    if duration_ns >= server.slowlog_threshold_ns and not cmd.flags & Flag.SKIP_SLOWLOG:
+        server.slowlog.add(
+            argv, duration_ns // 1000, client.addr, client.name, server.config.values["slowlog-max-len"]
+        )
+    if duration_ns >= server.latency_threshold_ns:
         event = "fast-command" if cmd.is_fast else "command"
         server.latency.add_sample(event, duration_ns // 1_000_000)
     client.last_cmd = cmd.error_name
     if server.dirty != dirty_before and (cmd.is_write or cmd.flags & Flag.MAY_REPLICATE):
         override = client.propagate_override
+        if override is not None:
+            client.propagate_override = None
         if server.propagation_targets:
             if override is None:
                 server.propagate(client.db.id, argv)
             else:
                 for a in override:
                     server.propagate(client.db.id, a)
+    elif client.propagate_override is not None:
+        client.propagate_override = None
     return reply
 
 

@@ -17,23 +17,29 @@ HIST_BUCKETS: Final = 64
 
 
 class Histogram:
-    """Latency histogram in power-of-two nanosecond buckets."""
+    """Latency histogram in power-of-two nanosecond buckets (bucket i holds [2^(i-1), 2^i) ns).
 
-    __slots__ = ("buckets", "count")
+    ``call()`` increments ``buckets[ns.bit_length()]`` directly on the hot path.
+    """
+
+    __slots__ = ("buckets",)
 
     def __init__(self) -> None:
         self.buckets = [0] * HIST_BUCKETS
-        self.count = 0
+
+    @property
+    def count(self) -> int:
+        return sum(self.buckets)
 
     def record(self, ns: int) -> None:
         self.buckets[ns.bit_length()] += 1
-        self.count += 1
 
     def percentile_usec(self, p: float) -> float:
         """Upper bound of the bucket holding the p-th percentile, in microseconds."""
-        if not self.count:
+        count = self.count
+        if not count:
             return 0.0
-        target = max(1, int(self.count * p / 100.0 + 0.999999))
+        target = max(1, int(count * p / 100.0 + 0.999999))
         seen = 0
         for i, n in enumerate(self.buckets):
             seen += n
@@ -43,7 +49,6 @@ class Histogram:
 
     def reset(self) -> None:
         self.buckets = [0] * HIST_BUCKETS
-        self.count = 0
 
 
 @dataclass
