@@ -86,9 +86,11 @@ def apply_config_text(config: Config, text: str) -> None:
     except ConfigError as e:
         fatal_config(0, "", str(e))
     # Map each directive back to its line for error messages.
-    numbered = [(i + 1, l.strip()) for i, l in enumerate(raw_lines) if l.strip() and not l.strip().startswith("#")]
+    numbered = [
+        (i + 1, text.strip()) for i, text in enumerate(raw_lines) if text.strip() and not text.strip().startswith("#")
+    ]
     seen_save = False
-    for (name, args), (lineno, line) in zip(directives, numbered):
+    for (name, args), (lineno, line) in zip(directives, numbered, strict=False):
         canon = config.canonical(name)
         if canon == "include":
             for path in args:

@@ -62,11 +62,22 @@ class RawClient:
                 rest, self.buf = self.buf, b""
                 return rest
 
+    def read_until_closed_or(self, marker: bytes) -> bytes:
+        """Everything until the server closes or the stream ends with ``marker``."""
+        try:
+            while not self.buf.endswith(marker):
+                if not self._fill():
+                    break
+        except (TimeoutError, ConnectionResetError):
+            pass
+        rest, self.buf = self.buf, b""
+        return rest
+
     def read_until_closed(self) -> bytes:
         try:
             while self._fill():
                 pass
-        except (ConnectionResetError, socket.timeout):
+        except (TimeoutError, ConnectionResetError):
             pass
         rest, self.buf = self.buf, b""
         return rest

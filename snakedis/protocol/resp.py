@@ -48,13 +48,15 @@ Raw                 emitted verbatim      emitted verbatim
 
 from __future__ import annotations
 
-from typing import Any, Callable, Final
+from collections.abc import Callable
+from itertools import chain
+from typing import Any, Final
 
 import hiredis
 
 PROTO_INLINE_MAX_SIZE: Final = 64 * 1024
 PROTO_MBULK_BIG_ARG: Final = 32 * 1024
-MAX_MULTIBULK_LEN: Final = 1024 * 1024
+MAX_MULTIBULK_LEN: Final = 2**31 - 1  # INT_MAX, as Redis 7.0 checks
 UNAUTH_MAX_MULTIBULK_LEN: Final = 10
 UNAUTH_MAX_BULK_LEN: Final = 16384
 INT64_MIN: Final = -(2**63)
@@ -448,7 +450,7 @@ class _PyRequestParser:
                     raise ProtocolError("Protocol error: too big bulk count string")
                 return None
             if buf[p] != 36:  # '$'
-                raise ProtocolError("Protocol error: expected '$', got '%s'" % chr(buf[p]))
+                raise ProtocolError(f"Protocol error: expected '$', got '{chr(buf[p])}'")
             blen = string2ll(bytes(buf[p + 1 : nl]))
             if blen is None or blen < 0 or blen > max_bulk:
                 raise ProtocolError("Protocol error: invalid bulk length")
@@ -483,6 +485,18 @@ def _encode_frame(frame: list[bytes]) -> bytes:
 
 
 _DIGITS: Final = [len(str(i)) for i in range(100000)]
+_digits = _DIGITS.__getitem__
+
+
+def _frames_size(frames: list[list[bytes]], first: int) -> int:
+    """Canonical encoded size of ``frames[first:]``, in a few C-level passes."""
+    part = frames[first:]
+    lens = list(map(len, chain.from_iterable(part)))
+    try:
+        digits = sum(map(_digits, lens))
+    except IndexError:
+        digits = sum(len(str(n)) for n in lens)
+    return sum(lens) + 5 * len(lens) + digits + 3 * len(part) + sum(len(str(len(f))) for f in part)
 
 
 def _frame_size(frame: list[bytes]) -> int:
@@ -590,10 +604,9 @@ class RequestParser:
         """hiredis path; returns an exact parser positioned where hiredis disagreed.
 
         hiredis does not say whether it holds half a frame, so the boundary is inferred: a
-        read ends on a frame boundary when nothing is left unread and, for a single frame,
-        its canonical size is what was read, or, for a pipeline, the read ends with the
-        encoding of the last frame.  Only a value that itself embeds that encoding can fool
-        the pipeline check, and then merely an error reply's wording depends on it.
+        read ends on a frame boundary when nothing is left unread and the canonical size of
+        the frames equals the bytes fed.  A smaller size means a frame is pending; a larger
+        one means hiredis accepted framing Redis rejects, so the exact path replays it.
         """
         self._reader.feed(data)
         return self._after_feed(data, frames)
@@ -621,12 +634,16 @@ class RequestParser:
             return self._handoff(frames, first, data), None
         new = len(frames) - first
         if new and not reader.has_data():
-            if new == 1:
-                # One frame (no pipelining): compare sizes, exact and cheap.
-                at_boundary = _frame_size(frames[-1]) == len(data) + (len(self._tail) if self._tail else 0)
-            else:
-                at_boundary = data.endswith(_encode_frame(frames[-1]))
-            if at_boundary:
+            try:
+                size = _frame_size(frames[first]) if new == 1 else _frames_size(frames, first)
+            except TypeError:  # a non-bulk element: the exact path words the error
+                return self._handoff(frames, first, data), None
+            fed = len(data) + (len(self._tail) if self._tail else 0)
+            if size > fed:
+                # hiredis accepted framing Redis would not (a +simple element): replay exactly.
+                del frames[first:]
+                return self._handoff(frames, first, data), None
+            if size == fed:
                 self._tail = None
                 return None, None
         fresh = self._tail is None
