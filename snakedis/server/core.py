@@ -19,7 +19,8 @@ import os
 import socket
 import sys
 import time
-from typing import TYPE_CHECKING, Any, Callable, Final
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Final
 
 from snakedis import REDIS_VERSION
 from snakedis.commands.table import CommandTable, build_table
@@ -324,7 +325,18 @@ class Server:
     def bind_addresses(self) -> list[str]:
         return self.config["bind"].split() or ["*", "-::*"]
 
+    def load_data(self) -> None:
+        """Start-up: load the RDB snapshot (the AOF, once it exists, takes precedence)."""
+        from snakedis.persistence.snapshots import install
+
+        snaps = install(self)
+        loader = self.extensions.get("aof_load")
+        if loader is not None and loader():
+            return
+        snaps.load_at_startup()
+
     async def serve_forever(self) -> None:
+        self.load_data()
         await self.start()
         loop = asyncio.get_running_loop()
         self.shutdown_requested = loop.create_future()
@@ -339,13 +351,16 @@ class Server:
     async def close(self) -> None:
         for srv in self.listeners:
             srv.close()
+        snaps = self.extensions.get("snapshots")
+        if snaps is not None:
+            snaps.shutdown(None)
         for client in list(self.clients.values()):
             client.flush()
             client.close()
         for srv in self.listeners:
             try:
                 await asyncio.wait_for(srv.wait_closed(), 1.0)
-            except (asyncio.TimeoutError, Exception):
+            except (TimeoutError, Exception):
                 pass
         path = self.config["unixsocket"]
         if path and os.path.exists(path):

@@ -13,12 +13,14 @@ returns ``NO_REPLY`` when it replied by other means or will reply later (blockin
 
 from __future__ import annotations
 
+import re
+import socket
 import time
 from typing import TYPE_CHECKING, Any, Final
 
 from snakedis.commands.table import Command, Flag
 from snakedis.protocol.errors import CommandError, unknown_command, unknown_subcommand, wrong_arity
-from snakedis.protocol.resp import QUEUED, ErrorReply
+from snakedis.protocol.resp import QUEUED, ErrorReply, Raw
 
 if TYPE_CHECKING:
     from snakedis.server.connection import Client
@@ -51,11 +53,14 @@ def lookup_command(client: Client, argv: list[bytes]) -> Command:
         raise unknown_command(argv[0], argv[1:])
     if cmd.subcommands:
         if len(argv) < 2:
-            raise wrong_arity(cmd.name)
-        sub = cmd.subcommands.get(argv[1].lower())
-        if sub is None:
-            raise unknown_subcommand(argv[1], cmd.name)
-        cmd = sub
+            if cmd.handler is None:
+                raise wrong_arity(cmd.name)
+            # A command that also answers bare (COMMAND): fall through to its own handler.
+        else:
+            sub = cmd.subcommands.get(argv[1].lower())
+            if sub is None:
+                raise unknown_subcommand(argv[1], cmd.name)
+            cmd = sub
     if not cmd.arity_ok(len(argv)):
         raise wrong_arity(cmd.name)
     return cmd
@@ -63,6 +68,11 @@ def lookup_command(client: Client, argv: list[bytes]) -> Command:
 
 def reject(client: Client, message: bytes, cmd: Command | None = None) -> ErrorReply:
     """An error before the command ran: counted as a rejected call (INFO commandstats)."""
+    if cmd is not None and cmd.name == "exec":
+        # Redis's execCommandAbort: a rejected EXEC discards the transaction.
+        from snakedis.commands.transactions import exec_abort
+
+        message = exec_abort(client, message)
     stats = client.server.stats
     stats.count_error(message)
     if cmd is not None:
@@ -85,6 +95,7 @@ def process_command(client: Client, argv: list[bytes]) -> Any:
             and not client.channels
             and not client.patterns
             and not client.shard_channels
+            and client.tracking is None
             and not server.is_replica
             and not server.paused_until
             and "command_gate" not in server.extensions
@@ -146,7 +157,11 @@ def _process_command_gated(client: Client, argv: list[bytes]) -> Any:
         refused = gate(client, cmd, argv)
         if refused is not None:
             return reject(client, refused, cmd)
-    reply = call(client, cmd, argv)
+    if client.tracking is not None:
+        # Client-side caching: NOLOOP and the order of self-invalidations need the caller.
+        reply = server.extensions["tracking"].call_tracked(client, cmd, argv)
+    else:
+        reply = call(client, cmd, argv)
     if server.ready_keys:
         _serve_ready_keys(server)
     return reply
@@ -169,14 +184,19 @@ def call(client: Client, cmd: Command, argv: list[bytes]) -> Any:
     if not server.in_script:
         server.cmd_time_ms = int(server.clock() * 1000)
     dirty_before = server.dirty
-    if server.monitors and not cmd.flags & (Flag.SKIP_MONITOR | Flag.ADMIN):
-        feed_monitors(client, argv)
     start = _perf_ns()
     try:
         reply = cmd.handler(client, argv)  # type: ignore[misc]
     except CommandError as e:
         reply = ErrorReply(e.message)
+    except Exception as e:  # a bug must cost one reply, never the connection or the server
+        reply = _internal_error(server, cmd, e)
     duration_ns = _perf_ns() - start
+    if client.tracking is not None or server.in_script:
+        _remember_read_keys(client, cmd, argv)
+    if server.monitors and not cmd.flags & (Flag.SKIP_MONITOR | Flag.ADMIN):
+        # After the command, as Redis: SELECT shows the new db, AUTH shows redacted.
+        feed_monitors(client, argv)
     stats = cmd.stats
     stats.calls += 1
     stats.duration_ns += duration_ns
@@ -209,22 +229,94 @@ def call(client: Client, cmd: Command, argv: list[bytes]) -> Any:
     return reply
 
 
-def feed_monitors(client: Client, argv: list[bytes]) -> None:
-    """MONITOR line: ``1700000000.123456 [0 127.0.0.1:5555] "SET" "k" "v"``."""
-    from snakedis.protocol.resp import Simple
+def _remember_read_keys(client: Client, cmd: Command, argv: list[bytes]) -> None:
+    """Client-side caching: a tracking client (or the script's caller) read these keys."""
+    server = client.server
+    caller = server.script_caller if server.in_script and server.script_caller is not None else client
+    if caller.tracking is not None and cmd.flags & Flag.READONLY:
+        tracking = server.extensions.get("tracking")
+        if tracking is not None:
+            tracking.remember_keys(caller, cmd, argv)
 
+
+def _internal_error(server: Any, cmd: Command, exc: Exception) -> ErrorReply:
+    import traceback
+
+    server.log(f"Internal error in '{cmd.name}': {''.join(traceback.format_exception(exc)).strip()}", "warning")
+    text = f"ERR internal error in '{cmd.name}': {type(exc).__name__}: {exc}".replace("\r", " ").replace("\n", " ")
+    return ErrorReply(text.encode("utf-8", "replace"))
+
+
+def feed_monitors(client: Client, argv: list[bytes]) -> None:
+    """MONITOR line, after the command: ``+1700000000.123456 [0 127.0.0.1:5555] "SET" "k" "v"``.
+
+    Redis's ``replicationFeedMonitors``: ``[<db> lua]`` for commands run by a script,
+    ``[<db> unix:<path>]`` over a unix socket; arguments escaped as ``sdscatrepr``; secrets
+    (AUTH, HELLO ... AUTH, MIGRATE ... AUTH/AUTH2) shown as ``(redacted)``.  Every monitor gets the
+    line, the issuing client included (after its own reply).
+    """
     server = client.server
     now = time.time()
-    origin = b"lua" if server.in_script else client.addr
-    parts = [b'"%s"' % _repr_arg(a) for a in argv]
-    line = b"%.6f [%d %s] %s" % (now, client.db.id, origin, b" ".join(parts))
-    for mon in list(server.monitors):
-        if mon is not client:
-            mon.add_reply(Simple(line))
+    if server.in_script:
+        origin = b"lua"
+    elif _is_unix(client):
+        origin = b"unix:" + server.config["unixsocket"].encode()
+    else:
+        origin = client.addr
+    shown = _redact(argv)
+    line = b"+%.6f [%d %b] %b\r\n" % (now, client.db.id, origin, b" ".join([b'"%b"' % _repr_arg(a) for a in shown]))
+    for mon in server.monitors:
+        if mon is client:
+            # Its own command: the line follows the command's reply, which is queued later.
+            if server.loop is not None:
+                server.loop.call_soon(mon.add_reply, Raw(line))
+        else:
+            mon.out.append(line)
+            server.schedule_write(mon)
+
+
+def _is_unix(client: Client) -> bool:
+    transport = client.transport
+    if transport is None:
+        return False
+    sock = transport.get_extra_info("socket")
+    return sock is not None and sock.family == socket.AF_UNIX
+
+
+_REDACTED: Final = b"(redacted)"
+
+
+def _redact(argv: list[bytes]) -> list[bytes]:
+    """Redis's ``redactClientCommandArgument`` for the commands that carry secrets."""
+    name = argv[0].lower()
+    if name == b"auth":
+        return [argv[0]] + [_REDACTED] * (len(argv) - 1)
+    if name == b"hello" or name == b"migrate":
+        out = list(argv)
+        i = 1
+        while i < len(out):
+            opt = out[i].lower()
+            if opt == b"auth" and i + 1 < len(out):
+                n = 2 if name == b"hello" else 1
+                for j in range(i + 1, min(i + 1 + n, len(out))):
+                    out[j] = _REDACTED
+                i += 1 + n
+            elif opt == b"auth2" and name == b"migrate" and i + 2 < len(out):
+                out[i + 1] = out[i + 2] = _REDACTED
+                i += 3
+            else:
+                i += 1
+        return out
+    return argv
+
+
+_PLAIN_ARG: Final = re.compile(rb'[\x20-\x21\x23-\x5b\x5d-\x7e]*')
 
 
 def _repr_arg(arg: bytes) -> bytes:
     """Redis's ``sdscatrepr`` body: escapes quotes, backslashes and non-printables."""
+    if _PLAIN_ARG.fullmatch(arg) is not None:
+        return arg
     out = bytearray()
     for c in arg:
         if c == 34 or c == 92:

@@ -8,9 +8,10 @@ import time
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rawclient import RawClient
 
 from snakedis.protocol.resp import ProtocolError, RequestParser, encode_command
+
+from rawclient import RawClient
 
 SEEDS = [
     encode_command(b"SET", b"k", b"v"),

@@ -1,0 +1,65 @@
+"""Unit tests for the RDB building blocks (no server)."""
+
+from __future__ import annotations
+
+import io
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from snakedis.persistence import rdbformat as F
+
+items_st = st.lists(
+    st.one_of(st.binary(max_size=5000), st.integers(-(2**63), 2**63 - 1).map(lambda i: b"%d" % i)), max_size=40
+)
+
+
+def test_crc64_check_value() -> None:
+    assert F.crc64(b"123456789") == 0xE9C6D914C4B8D9CA
+    assert F.crc64(b"56789", F.crc64(b"1234")) == 0xE9C6D914C4B8D9CA
+
+
+@given(st.integers(0, 2**64 - 1))
+def test_length_roundtrip(n: int) -> None:
+    r = F.RdbReader(F.encode_length(n))
+    assert r.length() == n and r.remaining() == 0
+
+
+@given(st.binary(max_size=3000), st.booleans())
+def test_string_roundtrip(s: bytes, compress: bool) -> None:
+    r = F.RdbReader(F.encode_string(s, compress))
+    assert r.string() == s and r.remaining() == 0
+
+
+def test_string_encodings_chosen_as_redis() -> None:
+    assert F.encode_string(b"12") == b"\xc0\x0c"
+    assert F.encode_string(b"-300") == b"\xc1" + (-300).to_bytes(2, "little", signed=True)
+    assert F.encode_string(b"012") == b"\x03012"  # not canonical: stays a string
+    compressed = F.encode_string(b"a" * 100)
+    assert compressed[0] == 0xC3 and len(compressed) < 100
+
+
+@given(items_st)
+def test_listpack_roundtrip(items: list[bytes]) -> None:
+    assert F.parse_listpack(F.build_listpack(items)) == items
+
+
+def test_listpack_integer_encodings() -> None:
+    values = [0, 127, 128, -1, 4095, -4096, 32767, -32768, 8388607, -8388608, 2**31 - 1, -(2**31), 2**63 - 1]
+    items = [b"%d" % v for v in values]
+    assert F.parse_listpack(F.build_listpack(items)) == items
+
+
+@given(st.lists(st.integers(-(2**63), 2**63 - 1), unique=True, max_size=50))
+def test_intset_roundtrip(values: list[int]) -> None:
+    assert F.parse_intset(F.build_intset(values)) == [b"%d" % v for v in sorted(values)]
+
+
+def test_writer_checksum_matches_content() -> None:
+    buf = io.BytesIO()
+    w = F.RdbWriter(buf)
+    w.write(b"REDIS0010")
+    w.string(b"hello")
+    w.finish()
+    data = buf.getvalue()
+    assert int.from_bytes(data[-8:], "little") == F.crc64(data[:-8])
