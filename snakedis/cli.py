@@ -159,8 +159,14 @@ def run(config: Config) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, server.request_shutdown)
         server.log(f"snakedis {__version__} starting on the {loop_name} event loop")
+        from snakedis.persistence.aof import AofError
+        from snakedis.persistence.rdbformat import RdbFormatError
+
         try:
             await server.serve_forever()
+        except (AofError, RdbFormatError) as e:
+            server.log(f"Fatal error loading the DB: {e}. Exiting.", "warning")
+            sys.exit(1)
         except OSError as e:
             server.log(f"Warning: {e}", "warning")
             sys.exit(1)

@@ -68,8 +68,9 @@ class ServerProcess:
         try:
             wait_for_port(self.port, self.proc)
         except Exception:
+            log = self.log()
             self.stop()
-            raise RuntimeError(f"{self.kind} failed to start:\n{self.log()}") from None
+            raise RuntimeError(f"{self.kind} failed to start:\n{log}") from None
         return self
 
     def log(self) -> str:

@@ -123,3 +123,20 @@ def restore(client: Client, args: list[bytes]) -> Any:
     server.notify(NOTIFY_GENERIC, "restore", key, db.id)
     server.dirty += 1
     return OK
+
+
+@command("bgrewriteaof", 1, "admin noscript no_async_loading")
+def bgrewriteaof(client: Client, args: list[bytes]) -> Any:
+    """BGREWRITEAOF -> Background append only file rewriting started (or scheduled)."""
+    from snakedis.persistence import aof as aof_module
+
+    aof = aof_module.install(client.server)
+    if aof.rewrite_child:
+        raise err("Background append only file rewriting already in progress")
+    snaps = client.server.extensions.get("snapshots")
+    if snaps is not None and snaps.child_pid:
+        aof.rewrite_scheduled = True
+        return Simple(b"Background append only file rewriting scheduled")
+    if not aof.start_rewrite():
+        raise err("Can't execute an AOF background rewriting. Please check the server logs for more information.")
+    return Simple(b"Background append only file rewriting started")

@@ -158,7 +158,7 @@ class Server:
         """FLUSHDB/FLUSHALL/SWAPDB: every watched key in the db (-1 = all) is touched."""
         for db in self.dbs if db_id == -1 else [self.dbs[db_id]]:
             for key, watchers in db.watched_keys.items():
-                if key in db.data or True:
+                if key in db.data:
                     for c in watchers:
                         c.dirty_cas = True
         tracking = self.extensions.get("tracking")
@@ -327,11 +327,11 @@ class Server:
 
     def load_data(self) -> None:
         """Start-up: load the RDB snapshot (the AOF, once it exists, takes precedence)."""
-        from snakedis.persistence.snapshots import install
+        from snakedis.persistence import aof, snapshots
 
-        snaps = install(self)
-        loader = self.extensions.get("aof_load")
-        if loader is not None and loader():
+        snaps = snapshots.install(self)
+        aof.install(self)
+        if self.extensions["aof_load"]():
             return
         snaps.load_at_startup()
 
@@ -351,6 +351,9 @@ class Server:
     async def close(self) -> None:
         for srv in self.listeners:
             srv.close()
+        aof = self.extensions.get("aof")
+        if aof is not None:
+            aof.shutdown()
         snaps = self.extensions.get("snapshots")
         if snaps is not None:
             snaps.shutdown(None)
