@@ -20,6 +20,12 @@ if TYPE_CHECKING:
     from snakedis.server.core import Server
 
 BGSAVE_RETRY_DELAY: Final = 5  # seconds, CONFIG_BGSAVE_RETRY_DELAY
+MISCONF: Final = (
+    b"MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. "
+    b"Commands that may modify the data set are disabled, because this instance is configured to report "
+    b"errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). "
+    b"Please check the Redis logs for details about the RDB error."
+)
 
 
 class Snapshots:
@@ -71,6 +77,7 @@ class Snapshots:
         server.lastsave = self.lastsave
         self.last_bgsave_ok = True
         self.last_save_status_ok = True
+        self._update_misconf_gate()
         self.saves += 1
         server.log(f"DB saved on disk ({time.time() - start:.3f}s)")
 
@@ -122,8 +129,31 @@ class Snapshots:
         else:
             self.last_bgsave_ok = False
             server.log("Background saving error", "warning")
+        self._update_misconf_gate()
         for hook in server.extensions.get("bgsave_done_hooks", ()):
             hook(ok)
+
+    def _misconf_gate(self, client: object, cmd: object, argv: list[bytes]) -> bytes | None:
+        """``stop-writes-on-bgsave-error``: refuse writes (and PING, so monitoring notices)
+        while the last BGSAVE failed, as Redis's ``writeCommandsDeniedByDiskError``."""
+        server = self.server
+        if (
+            (getattr(cmd, "is_write", False) or getattr(cmd, "name", "") == "ping")
+            and server.config["stop-writes-on-bgsave-error"]
+            and server.config["save"]
+            and not self.last_bgsave_ok
+            and not getattr(client, "is_master", False)
+        ):
+            return MISCONF
+        return None
+
+    def _update_misconf_gate(self) -> None:
+        gates = self.server.command_gates
+        if self.last_bgsave_ok:
+            if self._misconf_gate in gates:
+                gates.remove(self._misconf_gate)
+        elif self._misconf_gate not in gates:
+            gates.append(self._misconf_gate)
 
     def changes_since_save(self) -> int:
         return self.server.dirty - self.dirty_at_save

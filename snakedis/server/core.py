@@ -107,6 +107,9 @@ class Server:
         # Extension points other families fill (pubsub registry, tracking table ...).
         self.extensions: dict[str, Any] = {}
         self.cron_hooks: list[Callable[[], None]] = []
+        # Conditions that refuse commands (MISCONF, BUSY ...): fn(client, cmd, argv) -> error
+        # bytes or None.  Empty in the normal case, so the hot path pays one check.
+        self.command_gates: list[Callable[[Any, Any, list[bytes]], bytes | None]] = []
         self.before_sleep_hooks: list[Callable[[], None]] = []
         self.client_close_hooks: list[Callable[[Client], None]] = []
         self._watch_config()
@@ -250,27 +253,16 @@ class Server:
             if self.loop is not None and not self.loop.is_closed():
                 self.loop.call_later(1.0 / hz, self.cron)
 
-    def active_expire_cycle(self, budget_us: int) -> None:
-        """Sample keys with a TTL and delete expired ones, for at most ``budget_us``."""
-        deadline = time.perf_counter() + budget_us / 1e6
-        now = self.cmd_time_ms
-        effort = self.config["active-expire-effort"]
-        per_loop = ACTIVE_EXPIRE_CYCLE_KEYS + ACTIVE_EXPIRE_CYCLE_KEYS * (effort - 1) // 4
-        acceptable_stale = 10 - (effort - 1)
-        for db in self.dbs:
-            while db.expires:
-                sample = db.sample_expires(per_loop)
-                expired = 0
-                for key in sample:
-                    when = db.expires.get(key)
-                    if when is not None and when <= now:
-                        if self.expire_key(db, key):
-                            expired += 1
-                if time.perf_counter() > deadline:
-                    self.stats.expired_time_cap_reached_count += 1
-                    return
-                if not sample or expired * 100 // len(sample) <= acceptable_stale:
-                    break
+    def active_expire_cycle(self, budget_us: int | None = None) -> None:
+        """Redis's slow ``activeExpireCycle`` (``db/keyspace.ActiveExpire``).
+
+        The time limit follows ``hz`` and ``active-expire-effort`` as in Redis; ``budget_us``
+        is accepted for compatibility and ignored.  The first call also hooks the fast cycle
+        into before-sleep.
+        """
+        from snakedis.db.keyspace import active_expire
+
+        active_expire(self).run(fast=False)
 
     def _clients_cron(self) -> None:
         timeout = self.config["timeout"]

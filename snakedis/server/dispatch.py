@@ -98,6 +98,7 @@ def process_command(client: Client, argv: list[bytes]) -> Any:
             and client.tracking is None
             and not server.is_replica
             and not server.paused_until
+            and not server.command_gates
             and "command_gate" not in server.extensions
         ):
             client.argv = argv
@@ -154,6 +155,10 @@ def _process_command_gated(client: Client, argv: list[bytes]) -> Any:
         return NO_REPLY
     gate = server.extensions.get("command_gate")
     if gate is not None:
+        refused = gate(client, cmd, argv)
+        if refused is not None:
+            return reject(client, refused, cmd)
+    for gate in server.command_gates:
         refused = gate(client, cmd, argv)
         if refused is not None:
             return reject(client, refused, cmd)

@@ -169,3 +169,28 @@ def test_sigterm_saves_when_save_points_exist(fresh_snakedis) -> None:
         assert redis.Redis(port=again.port).get("survives") == b"restart"
     finally:
         again.stop()
+
+
+def _misconf_after_failed_bgsave(kind: str) -> tuple[bytes, bytes, bytes]:
+    srv = ServerProcess(kind)
+    gone = os.path.join(srv.dir, "gone")
+    os.mkdir(gone)
+    srv.extra_args = ["--save", "3600 1", "--dir", gone]
+    srv.start()
+    try:
+        os.rmdir(gone)  # the server's working directory vanishes: the next save fails
+        r = redis.Redis(port=srv.port)
+        r.bgsave()
+        deadline = time.monotonic() + 10
+        while r.info("persistence")["rdb_bgsave_in_progress"] and time.monotonic() < deadline:
+            time.sleep(0.02)
+        from rawclient import RawClient
+
+        with RawClient(srv.port) as c:
+            return c.cmd("SET", "k", "v"), c.cmd("GET", "k"), c.cmd("PING")
+    finally:
+        srv.stop()
+
+
+def test_stop_writes_on_bgsave_error_matches_redis(redis_proc) -> None:
+    assert _misconf_after_failed_bgsave("snakedis") == _misconf_after_failed_bgsave("redis")
