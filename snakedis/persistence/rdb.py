@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from snakedis.server.core import Server
 
 MAX_LOAD_VERSION: Final = 11
+_TYPE_BYTE: Final = [bytes((t,)) for t in range(256)]
 QUICKLIST_NODE_BYTES: Final = 8192
 
 
@@ -251,12 +252,9 @@ def write_rdb(f: IO[bytes], server: Server, functions: list[bytes] | None = None
             if when is not None:
                 if when <= now and not server.is_replica:
                     continue  # already expired: not saved, as Redis
-                w.byte(F.OP_EXPIRETIME_MS)
-                w.write(struct.pack("<Q", when))
+                w.write(b"\xfc" + struct.pack("<Q", when))  # OP_EXPIRETIME_MS
             vtype, body = _value_record(value, cfg, w.compress)
-            w.byte(vtype)
-            w.string(key)
-            w.write(body)
+            w.write(b"".join((_TYPE_BYTE[vtype], F.encode_string(key, w.compress), body)))
     w.finish()
     return w.written
 

@@ -96,10 +96,14 @@ def encode_length(n: int) -> bytes:
     return b"\x81" + struct.pack(">Q", n)
 
 
+_LEN6: Final = [bytes((n,)) for n in range(64)]
+_NUMERIC_START: Final = frozenset(b"-0123456789")
+
+
 def encode_string(s: bytes, compress: bool = True) -> bytes:
     """Redis's ``rdbSaveRawString``: integer encoding, then LZF, then raw."""
     n = len(s)
-    if n <= 11:
+    if n <= 11 and n and s[0] in _NUMERIC_START:
         v = string2ll(s)
         if v is not None:
             if -128 <= v <= 127:
@@ -108,6 +112,8 @@ def encode_string(s: bytes, compress: bool = True) -> bytes:
                 return bytes((0xC0 | ENC_INT16,)) + struct.pack("<h", v)
             if -(2**31) <= v <= 2**31 - 1:
                 return bytes((0xC0 | ENC_INT32,)) + struct.pack("<i", v)
+    if n < 64:
+        return _LEN6[n] + s
     if compress and n > 20:
         packed = lzf.compress(bytes(s), n - 4)
         if packed:
@@ -148,37 +154,45 @@ def _lp_backlen(n: int) -> bytes:
     )
 
 
-def _lp_entry(item: bytes | int) -> bytes:
-    v = item if type(item) is int else (string2ll(item) if len(item) <= 20 else None)  # type: ignore[arg-type]
-    if v is not None:
-        if 0 <= v <= 127:
-            enc = bytes((v,))
-        elif -4096 <= v <= 4095:
-            u = v & 0x1FFF
-            enc = bytes((0xC0 | (u >> 8), u & 0xFF))
-        elif -32768 <= v <= 32767:
-            enc = b"\xf1" + struct.pack("<h", v)
-        elif -8388608 <= v <= 8388607:
-            enc = b"\xf2" + (v & 0xFFFFFF).to_bytes(3, "little")
-        elif -(2**31) <= v <= 2**31 - 1:
-            enc = b"\xf3" + struct.pack("<i", v)
-        else:
-            enc = b"\xf4" + struct.pack("<q", v)
+_LP_STR6: Final = [bytes((0x80 | n,)) for n in range(64)]
+_LP_SMALL_BACKLEN: Final = [bytes((n,)) for n in range(128)]
+
+
+def _lp_entry(item: bytes) -> bytes:
+    n = len(item)
+    if n and n <= 20 and item[0] in _NUMERIC_START:
+        v = string2ll(item)
+        if v is not None:
+            return _lp_int_entry(v)
+    if n < 63:  # 6-bit string, one-byte backlen (entry size n+1 <= 127)
+        return b"".join((_LP_STR6[n], item, _LP_SMALL_BACKLEN[n + 1]))
+    if n < 64:
+        enc = _LP_STR6[n] + item
+    elif n < 4096:
+        enc = bytes((0xE0 | (n >> 8), n & 0xFF)) + item
     else:
-        s = item  # type: ignore[assignment]
-        n = len(s)  # type: ignore[arg-type]
-        if n < 64:
-            enc = bytes((0x80 | n,)) + s  # type: ignore[operator]
-        elif n < 4096:
-            enc = bytes((0xE0 | (n >> 8), n & 0xFF)) + s  # type: ignore[operator]
-        else:
-            enc = b"\xf0" + struct.pack("<I", n) + s  # type: ignore[operator]
+        enc = b"\xf0" + struct.pack("<I", n) + item
     return enc + _lp_backlen(len(enc))
 
 
-def build_listpack(items: Iterable[bytes | int]) -> bytes:
+def _lp_int_entry(v: int) -> bytes:
+    if 0 <= v <= 127:
+        return bytes((v, 1))
+    if -4096 <= v <= 4095:
+        u = v & 0x1FFF
+        return bytes((0xC0 | (u >> 8), u & 0xFF, 2))
+    if -32768 <= v <= 32767:
+        return b"\xf1" + struct.pack("<h", v) + b"\x03"
+    if -8388608 <= v <= 8388607:
+        return b"\xf2" + (v & 0xFFFFFF).to_bytes(3, "little") + b"\x04"
+    if -(2**31) <= v <= 2**31 - 1:
+        return b"\xf3" + struct.pack("<i", v) + b"\x05"
+    return b"\xf4" + struct.pack("<q", v) + b"\x09"
+
+
+def build_listpack(items: Iterable[bytes]) -> bytes:
     """A listpack blob holding ``items`` in order."""
-    entries = [_lp_entry(i) for i in items]
+    entries = list(map(_lp_entry, items))
     body = b"".join(entries)
     count = len(entries) if len(entries) < 65535 else 65535
     total = 6 + len(body) + 1
@@ -231,7 +245,7 @@ def parse_listpack(blob: bytes) -> list[bytes]:
             size = 9
         else:
             raise RdbFormatError(f"bad listpack encoding byte {b:#x}")
-        p += size + len(_lp_backlen(size))
+        p += size + (1 if size <= 127 else 2 if size < 16383 else 3 if size < 2097151 else 4 if size < 268435455 else 5)
     if p != end:
         raise RdbFormatError("listpack overrun")
     return out
@@ -432,6 +446,16 @@ class RdbReader:
         return n
 
     def string(self) -> bytes:
+        data = self.data
+        p = self.pos
+        if p < len(data):
+            b = data[p]
+            if b < 64:  # the common case: a short raw string
+                end = p + 1 + b
+                if end > len(data):
+                    raise RdbFormatError("Unexpected EOF reading RDB file")
+                self.pos = end
+                return data[p + 1 : end]
         n, encoded = self.length_or_encoding()
         if not encoded:
             return self.take(n)
