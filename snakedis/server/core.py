@@ -99,6 +99,9 @@ class Server:
         self.paused_clients: list[Client] = []
         self.monitors: list[Client] = []
         self.is_replica = False
+        # True while a replica applies its primary's stream: keys past their TTL stay
+        # visible to those commands (the primary's DEL removes them), as in Redis.
+        self.serving_master = False
         self.shutdown_requested: asyncio.Future[None] | None = None
         self.active_expire_enabled = True
         self.in_script = False
@@ -328,8 +331,15 @@ class Server:
         snaps.load_at_startup()
 
     async def serve_forever(self) -> None:
+        from snakedis.commands import replication
+
         self.load_data()
         await self.start()
+        replication.install(self)
+        master = self.config["replicaof"]
+        if master:
+            host, _, port = master.partition(" ")
+            replication.start_replication(self, host, int(port))
         loop = asyncio.get_running_loop()
         self.shutdown_requested = loop.create_future()
         self.log(f"Ready to accept connections tcp (snakedis {REDIS_VERSION}-compatible) port {self.port}")

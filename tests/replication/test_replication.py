@@ -1,0 +1,158 @@
+"""Replication with both pairings over real sockets: real Redis <-> snakedis, and snakedis <-> snakedis."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import redis
+
+from servers import ServerProcess
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 15.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if predicate():
+                return
+        except redis.ConnectionError:
+            pass
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def dataset(port: int) -> dict[tuple[int, bytes], Any]:
+    out: dict[tuple[int, bytes], Any] = {}
+    for db in (0, 1):
+        r = redis.Redis(port=port, db=db)
+        for key in r.keys("*"):
+            t = r.type(key)
+            if t == b"string":
+                v: Any = r.get(key)
+            elif t == b"list":
+                v = r.lrange(key, 0, -1)
+            elif t == b"set":
+                v = sorted(r.smembers(key))
+            elif t == b"hash":
+                v = sorted(r.hgetall(key).items())
+            elif t == b"zset":
+                v = r.zrange(key, 0, -1, withscores=True)
+            else:
+                v = t
+            out[(db, key)] = v
+        r.close()
+    return out
+
+
+def base_data(r: redis.Redis) -> None:
+    r.set("s", "v")
+    r.set("n", "10")
+    r.rpush("l", "a", "b", "c")
+    r.sadd("set", "x", "y", "1")
+    r.hset("h", mapping={"f": "v", "g": "w"})
+    r.zadd("z", {"a": 1, "b": 2.5})
+    r.set("ttl", "soon", px=300)
+
+
+def live_writes(r: redis.Redis) -> None:
+    r.incr("n")
+    r.expire("s", 1000)
+    r.lpush("l", "new")
+    r.hincrby("h", "count", 3)
+    r.zincrby("z", 1, "a")
+    with r.pipeline(transaction=True) as p:
+        p.set("tx", "1")
+        p.incr("tx")
+        p.execute()
+    r.eval("redis.call('set', KEYS[1], ARGV[1]); return redis.call('incr', KEYS[2])", 2, "lua", "n", "script")
+    r1 = redis.Redis(port=r.connection_pool.connection_kwargs["port"], db=1)
+    r1.set("db1", "yes")
+    r1.close()
+
+
+def replica_of(kind: str, primary_port: int) -> ServerProcess:
+    return ServerProcess(kind, ["--replicaof", "127.0.0.1", str(primary_port)]).start()
+
+
+def synced(primary: int, replica: int) -> Callable[[], bool]:
+    def check() -> bool:
+        info = redis.Redis(port=replica).info("replication")
+        return bool(info.get("master_link_status") == "up" and dataset(primary) == dataset(replica))
+
+    return check
+
+
+@pytest.mark.parametrize(
+    "primary_kind,replica_kind",
+    [("snakedis", "redis"), ("redis", "snakedis"), ("snakedis", "snakedis")],
+)
+def test_full_sync_live_stream_and_expiry(primary_kind: str, replica_kind: str, redis_proc) -> None:
+    primary = ServerProcess(primary_kind).start()
+    replica = None
+    try:
+        p = redis.Redis(port=primary.port)
+        base_data(p)
+        replica = replica_of(replica_kind, primary.port)
+        wait_until(synced(primary.port, replica.port), what="full sync")
+        live_writes(p)
+        wait_until(synced(primary.port, replica.port), what="live stream")
+        # the key with a TTL expires on the primary; the replica follows its DEL
+        wait_until(lambda: redis.Redis(port=replica.port).exists("ttl") == 0, what="expiry to replicate")
+        r = redis.Redis(port=replica.port)
+        with pytest.raises(redis.ReadOnlyError):
+            r.set("x", "1")
+        assert p.wait(1, 5000) == 1
+        role = r.execute_command("ROLE")
+        assert role[0] == b"slave" and role[3] == b"connected"
+    finally:
+        if replica is not None:
+            replica.stop()
+        primary.stop()
+
+
+def test_link_drop_resumes_with_partial_resync() -> None:
+    primary = ServerProcess("snakedis").start()
+    replica = replica_of("snakedis", primary.port)
+    try:
+        p = redis.Redis(port=primary.port)
+        base_data(p)
+        wait_until(synced(primary.port, replica.port), what="initial sync")
+        before = p.info("stats")
+        # kill the replica's link from the primary side; it reconnects and must CONTINUE
+        for c in p.client_list():
+            if "S" in c["flags"]:
+                p.client_kill_filter(_id=c["id"])
+        p.set("after_drop", "1")
+        wait_until(synced(primary.port, replica.port), what="resync after drop")
+        after = p.info("stats")
+        assert after["sync_partial_ok"] == before["sync_partial_ok"] + 1
+        assert after["sync_full"] == before["sync_full"]
+    finally:
+        replica.stop()
+        primary.stop()
+
+
+def test_promotion_then_sibling_partial_resync() -> None:
+    primary = ServerProcess("snakedis").start()
+    a = replica_of("snakedis", primary.port)
+    b = replica_of("snakedis", primary.port)
+    try:
+        p = redis.Redis(port=primary.port)
+        base_data(p)
+        wait_until(synced(primary.port, a.port), what="a synced")
+        wait_until(synced(primary.port, b.port), what="b synced")
+        ra, rb = redis.Redis(port=a.port), redis.Redis(port=b.port)
+        ra.replicaof("NO", "ONE")
+        primary.stop()
+        rb.replicaof("127.0.0.1", a.port)
+        ra.set("promoted", "yes")
+        wait_until(synced(a.port, b.port), what="sibling follows the promoted replica")
+        assert ra.info("stats")["sync_partial_ok"] >= 1
+        assert ra.info("stats")["sync_full"] == 0
+    finally:
+        a.stop()
+        b.stop()
+        primary.stop()
