@@ -30,6 +30,8 @@ def install(server: Server) -> None:
         server.cron_hooks.append(lambda: replica_module.cron(server))
         server.extensions["wait_waiters"] = WaitWaiters(server)
         server.cron_hooks.append(server.extensions["wait_waiters"].check)
+        server.config.watch("min-replicas-to-write", lambda v: _sync_min_replicas_gate(server))
+        _sync_min_replicas_gate(server)
 
 
 class _ReplIds(list):  # type: ignore[type-arg]
@@ -64,6 +66,29 @@ def _stale_gate(client: Any, cmd: Any, argv: list[bytes]) -> bytes | None:
     if cmd.flags & Flag.STALE:
         return None
     return b"MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."
+
+
+def _min_replicas_gate(client: Any, cmd: Any, argv: list[bytes]) -> bytes | None:
+    """``min-replicas-to-write``: refuse writes without enough replicas acking within the lag."""
+    server = client.server
+    if not cmd.is_write or client.is_master or server.is_replica:
+        return None
+    primary = primary_module.install(server)
+    max_lag = server.config["min-replicas-max-lag"]
+    now = time.time()
+    good = sum(1 for lk in primary.replicas if lk.state == primary_module.ONLINE and now - lk.ack_time <= max_lag)
+    if good < server.config["min-replicas-to-write"]:
+        return b"NOREPLICAS Not enough good replicas to write."
+    return None
+
+
+def _sync_min_replicas_gate(server: Server) -> None:
+    gates = server.command_gates
+    if server.config["min-replicas-to-write"] > 0:
+        if _min_replicas_gate not in gates:
+            gates.append(_min_replicas_gate)
+    elif _min_replicas_gate in gates:
+        gates.remove(_min_replicas_gate)
 
 
 def info_lines(server: Server) -> list[str]:

@@ -156,3 +156,17 @@ def test_promotion_then_sibling_partial_resync() -> None:
         a.stop()
         b.stop()
         primary.stop()
+
+
+def test_min_replicas_to_write_matches_redis(redis_proc) -> None:
+    from rawclient import RawClient
+
+    replies = []
+    for kind in ("redis", "snakedis"):
+        srv = ServerProcess(kind, ["--min-replicas-to-write", "1"]).start()
+        try:
+            with RawClient(srv.port) as c:
+                replies.append((c.cmd("SET", "k", "v"), c.cmd("GET", "k"), c.cmd("CONFIG", "SET", "min-replicas-to-write", "0"), c.cmd("SET", "k", "v")))
+        finally:
+            srv.stop()
+    assert replies[0] == replies[1]
