@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import enum
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from snakedis.server.stats import Histogram
 
@@ -296,6 +297,7 @@ FAMILIES: Final = (
     "scripting",
     "functions",
     "pubsub",
+    "tracking",
     "hyperloglog",
     "geo",
     "streams",

@@ -189,6 +189,10 @@ def call(client: Client, cmd: Command, argv: list[bytes]) -> Any:
     if not server.in_script:
         server.cmd_time_ms = int(server.clock() * 1000)
     dirty_before = server.dirty
+    if server.monitors and cmd.flags & Flag.SKIP_MONITOR:
+        # Redis's skip_monitor commands are exactly the script runners (EVAL*, FCALL*), which
+        # feed MONITOR themselves *before* running, so the script's own lines follow.
+        feed_monitors(client, argv)
     start = _perf_ns()
     try:
         reply = cmd.handler(client, argv)  # type: ignore[misc]

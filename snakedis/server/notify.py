@@ -1,4 +1,11 @@
-"""Keyspace notifications: ``notify-keyspace-events`` flags and the two channels per event."""
+"""Keyspace notifications: ``notify-keyspace-events`` flags and the two channels per event.
+
+``Server.notify(cls, event, key, db_id)`` filters on the configured classes and calls
+``publish_keyspace_event``, which publishes ``event`` on ``__keyspace@<db>__:<key>`` (K) and
+``key`` on ``__keyevent@<db>__:<event>`` (E) through the Pub/Sub registry, exactly as Redis's
+``notifyKeyspaceEvent``: same channels, same receiver rules as PUBLISH.  Nothing is built when
+nobody could receive it (no registry yet).
+"""
 
 from __future__ import annotations
 
@@ -46,7 +53,7 @@ def format_notify_flags(flags: int) -> str:
     if flags & core.NOTIFY_ALL == core.NOTIFY_ALL:
         out += "A"
     else:
-        for ch in "g$lshzxetd":
+        for ch in "g$lshzxetdn":
             if flags & _CLASS_CHARS[ch]:
                 out += ch
     if flags & core.NOTIFY_KEYSPACE:
@@ -55,15 +62,14 @@ def format_notify_flags(flags: int) -> str:
         out += "E"
     if flags & core.NOTIFY_KEY_MISS:
         out += "m"
-    if flags & core.NOTIFY_NEW:
-        out += "n"
     return out
 
 
 def publish_keyspace_event(server: Server, flags: int, event: str, key: bytes, db_id: int) -> None:
+    """Publish one event on the keyspace and/or keyevent channel, as configured."""
     pubsub = server.extensions.get("pubsub")
-    if pubsub is None:
-        return
+    if pubsub is None or not (pubsub.channels or pubsub.patterns):
+        return  # nobody could receive it
     ev = event.encode()
     if flags & core.NOTIFY_KEYSPACE:
         pubsub.publish(b"__keyspace@%d__:%b" % (db_id, key), ev)

@@ -135,21 +135,10 @@ class PubSub:
     def publish(self, channel: bytes, message: bytes) -> int:
         """Deliver to channel subscribers, then to matching patterns; returns receivers."""
         receivers = 0
-        server = self.server
         subs = self.channels.get(channel)
         if subs:
             tail = b"%b%b" % (_bulk(channel), _bulk(message))
-            m2 = m3 = b""
-            for c in subs:
-                if c.protover == 2:
-                    if not m2:
-                        m2 = _MESSAGE2 + tail
-                    c.out.append(m2)
-                else:
-                    if not m3:
-                        m3 = _MESSAGE3 + tail
-                    c.out.append(m3)
-                server.schedule_write(c)
+            self._deliver(subs, _MESSAGE2 + tail, _MESSAGE3 + tail)
             receivers = len(subs)
         if self.patterns:
             tail = b""
@@ -159,39 +148,28 @@ class PubSub:
                 if not tail:
                     tail = b"%b%b" % (_bulk(channel), _bulk(message))
                 body = _bulk(pattern) + tail
-                p2 = p3 = b""
                 psubs = self.patterns[pattern]
-                for c in psubs:
-                    if c.protover == 2:
-                        if not p2:
-                            p2 = _PMESSAGE2 + body
-                        c.out.append(p2)
-                    else:
-                        if not p3:
-                            p3 = _PMESSAGE3 + body
-                        c.out.append(p3)
-                    server.schedule_write(c)
+                self._deliver(psubs, _PMESSAGE2 + body, _PMESSAGE3 + body)
                 receivers += len(psubs)
         return receivers
+
+    def _deliver(self, subs: dict[Client, None], resp2: bytes, resp3: bytes) -> None:
+        """Append the message to every subscriber's output; one flush per loop turn."""
+        server = self.server
+        pending = server.pending_writes
+        for c in subs:
+            c.out.append(resp2 if c.protover == 2 else resp3)
+            pending.add(c)
+        if not server._before_sleep_scheduled:
+            server.schedule_write(c)
 
     def spublish(self, channel: bytes, message: bytes) -> int:
         """Deliver to the shard channel's subscribers; returns receivers."""
         subs = self.shard_channels.get(channel)
         if not subs:
             return 0
-        server = self.server
         tail = b"%b%b" % (_bulk(channel), _bulk(message))
-        m2 = m3 = b""
-        for c in subs:
-            if c.protover == 2:
-                if not m2:
-                    m2 = _SMESSAGE2 + tail
-                c.out.append(m2)
-            else:
-                if not m3:
-                    m3 = _SMESSAGE3 + tail
-                c.out.append(m3)
-            server.schedule_write(c)
+        self._deliver(subs, _SMESSAGE2 + tail, _SMESSAGE3 + tail)
         return len(subs)
 
     def send_raw_message(self, client: Client, channel: bytes, payload: bytes) -> None:
