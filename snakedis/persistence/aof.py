@@ -127,6 +127,7 @@ class Aof:
             buf.append(encode_command(b"SELECT", b"%d" % db_id))
             self.selected_db = db_id
         buf.append(encode_command(*argv))
+        self.server.reply_barrier = True
 
     def before_sleep(self) -> None:
         """Write (and under ``always``, fsync) before any reply of this turn goes out."""
@@ -134,6 +135,7 @@ class Aof:
             return
         data = b"".join(self.buf)
         self.buf = []
+        self.server.reply_barrier = False
         try:
             view = memoryview(data)
             while view:

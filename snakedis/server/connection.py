@@ -167,7 +167,10 @@ class Client(asyncio.Protocol):
             server.log("Closing client that reached max query buffer length", "warning")
             self.close()
         if self.out:
-            server.schedule_write(self)
+            if server.reply_barrier or self.close_after_reply:
+                server.schedule_write(self)  # replies wait for the AOF write in before_sleep
+            else:
+                self.flush()  # nothing to wait for: this turn's one write for this client
 
     # ------------------------------------------------------------------ command loop
 

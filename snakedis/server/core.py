@@ -75,6 +75,9 @@ class Server:
         self.clients: dict[int, Client] = {}
         self.next_client_id = 1
         self.pending_writes: set[Client] = set()
+        # True while data that must reach the AOF before any reply is buffered (see aof.py):
+        # replies then go out from before_sleep instead of straight from data_received.
+        self.reply_barrier = False
         self._before_sleep_scheduled = False
         self.loop: asyncio.AbstractEventLoop | None = None
         self.listeners: list[asyncio.AbstractServer] = []

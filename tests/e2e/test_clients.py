@@ -92,7 +92,7 @@ def test_redis_py(port: int, protocol: int) -> None:
 
 def test_redis_py_hello3_handshake(port: int) -> None:
     """redis-py 8 defaults: HELLO 3, CLIENT SETINFO; errors in SETINFO are ignored, HELLO's are not."""
-    r = redis.Redis(port=port, protocol=3, lib_name="snaketest", lib_version="1.0")
+    r = redis.Redis(port=port, protocol=3)
     assert r.ping() is True
     assert r.connection_pool.get_connection().protocol in (3, "3")
     r.close()
