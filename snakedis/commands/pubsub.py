@@ -139,7 +139,11 @@ def sunsubscribe(client: Client, args: list[bytes]) -> Any:
 @command("publish", 3, "pubsub loading stale fast")
 def publish(client: Client, args: list[bytes]) -> Any:
     """PUBLISH channel message -> number of clients that received it."""
-    reg = client.server.extensions.get("pubsub")
+    server = client.server
+    repl = server.extensions.get("replication")
+    if repl is not None and repl.replicas:
+        repl.feed(client.db.id, args)  # Redis forces PUBLISH to replicas (not to the AOF)
+    reg = server.extensions.get("pubsub")
     if reg is None:
         return 0
     return reg.publish(args[1], args[2])

@@ -170,3 +170,22 @@ def test_min_replicas_to_write_matches_redis(redis_proc) -> None:
         finally:
             srv.stop()
     assert replies[0] == replies[1]
+
+
+@pytest.mark.parametrize("primary_kind,replica_kind", [("snakedis", "redis"), ("snakedis", "snakedis")])
+def test_publish_reaches_subscribers_of_the_replica(primary_kind: str, replica_kind: str, redis_proc) -> None:
+    primary = ServerProcess(primary_kind).start()
+    replica = replica_of(replica_kind, primary.port)
+    try:
+        p = redis.Redis(port=primary.port)
+        wait_until(lambda: redis.Redis(port=replica.port).info("replication")["master_link_status"] == "up", what="link")
+        sub = redis.Redis(port=replica.port).pubsub()
+        sub.subscribe("news")
+        assert sub.get_message(timeout=5)["type"] == "subscribe"
+        p.publish("news", "hello")
+        msg = sub.get_message(timeout=5)
+        assert msg is not None and msg["data"] == b"hello"
+        sub.close()
+    finally:
+        replica.stop()
+        primary.stop()
