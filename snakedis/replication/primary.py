@@ -72,9 +72,12 @@ class Primary:
     # ------------------------------------------------------------------ the stream
 
     def create_backlog(self) -> None:
+        """The stream exists from the first replica on (before that, writes cost nothing)."""
         if self.backlog is None:
             self.backlog = bytearray()
             self.backlog_off = self.master_repl_offset + 1
+        if self.feed not in self.server.propagation_targets:
+            self.server.propagation_targets.append(self.feed)
 
     def feed(self, db_id: int, argv: list[bytes]) -> None:
         """Server.propagate target: our own writes, with SELECT when the db changes."""
@@ -240,6 +243,8 @@ class Primary:
         if self.backlog is not None and not self.replicas and ttl and not self.server.is_replica:
             if now - self.no_replicas_since > ttl:
                 self.backlog = None
+                if self.feed in self.server.propagation_targets:
+                    self.server.propagation_targets.remove(self.feed)
                 self.replid2 = "0" * 40
                 self.second_repl_offset = -1
 
@@ -288,7 +293,6 @@ def install(server: Server) -> Primary:
         return existing  # type: ignore[no-any-return]
     primary = Primary(server)
     server.extensions["replication"] = primary
-    server.propagation_targets.append(primary.feed)
     server.cron_hooks.append(primary.cron)
 
     def on_close(client: Any) -> None:
