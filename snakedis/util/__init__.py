@@ -1,0 +1,1 @@
+"""Small self-contained helpers shared by several families (glob matching ...)."""
