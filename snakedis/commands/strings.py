@@ -258,6 +258,8 @@ def set_(client: Client, args: list[bytes]) -> Any:
     server = client.server
     if len(args) == 3:
         # Plain SET: the hot path.
+        if db.expires and key in db.expires:
+            db.lookup(key)  # an expired old value goes first, with its event (lookupKeyWrite)
         if db.access is None:
             db.data[key] = value
             if db.expires:
