@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import fnmatch
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Final
+from typing import Any, Final
 
 # name|kind|default|flags|enum values   (Redis 7.0 defaults; kinds: bool int memory enum
 # string octal special)
@@ -38,7 +39,7 @@ aof-use-rdb-preamble|bool|yes||
 aof_rewrite_cpulist|string||immutable|
 appenddirname|string|appendonlydir|immutable|
 appendfilename|string|appendonly.aof|immutable|
-appendfsync|enum|everysec||always everysec no
+appendfsync|enum|everysec||everysec always no
 appendonly|bool|no||
 auto-aof-rewrite-min-size|memory|67108864||
 auto-aof-rewrite-percentage|int|100||
@@ -59,7 +60,7 @@ cluster-announce-port|int|0||
 cluster-announce-tls-port|int|0||
 cluster-config-file|string|nodes.conf|immutable|
 cluster-enabled|bool|no|immutable|
-cluster-link-sendbuf-limit|int|0||
+cluster-link-sendbuf-limit|memory|0||
 cluster-migration-barrier|int|1||
 cluster-node-timeout|int|15000||
 cluster-port|int|0|immutable|
@@ -71,18 +72,18 @@ crash-log-enabled|bool|yes||
 crash-memcheck-enabled|bool|yes||
 daemonize|bool|no|immutable|
 databases|int|16|immutable|
-dbfilename|string|dump.rdb||
-dir|string|.||
+dbfilename|string|dump.rdb|protected|
+dir|string|.|protected|
 disable-thp|bool|yes|immutable|
 dynamic-hz|bool|yes||
 enable-debug-command|enum|no|immutable|no yes local
 enable-module-command|enum|no|immutable|no yes local
 enable-protected-configs|enum|no|immutable|no yes local
 hash-max-listpack-entries|int|512||
-hash-max-listpack-value|int|64||
+hash-max-listpack-value|memory|64||
 hll-sparse-max-bytes|memory|3000||
 hz|int|10||
-ignore-warnings|string||immutable|
+ignore-warnings|string|||
 io-threads|int|1|immutable|
 io-threads-do-reads|bool|no|immutable|
 jemalloc-bg-thread|bool|yes||
@@ -122,7 +123,7 @@ protected-mode|bool|yes||
 proto-max-bulk-len|memory|536870912||
 rdb-del-sync-files|bool|no||
 rdb-save-incremental-fsync|bool|yes||
-rdbchecksum|bool|yes||
+rdbchecksum|bool|yes|immutable|
 rdbcompression|bool|yes||
 repl-backlog-size|memory|1048576||
 repl-backlog-ttl|int|3600||
@@ -142,21 +143,21 @@ replica-lazy-flush|bool|no||
 replica-priority|int|100||
 replica-read-only|bool|yes||
 replica-serve-stale-data|bool|yes||
-replicaof|special|||
+replicaof|special||immutable|
 requirepass|string|||
 sanitize-dump-payload|enum|no||no yes clients
 save|special|3600 1 300 100 60 10000||
 server_cpulist|string||immutable|
 set-max-intset-entries|int|512||
 set-max-listpack-entries|int|128||
-set-max-listpack-value|int|64||
+set-max-listpack-value|memory|64||
 set-proc-title|bool|yes|immutable|
 shutdown-on-sigint|enum|default||default save nosave now force
 shutdown-on-sigterm|enum|default||default save nosave now force
 shutdown-timeout|int|10||
 slowlog-log-slower-than|int|10000||
 slowlog-max-len|int|128||
-socket-mark-id|int|0||
+socket-mark-id|int|0|immutable|
 stop-writes-on-bgsave-error|bool|yes||
 stream-node-max-bytes|memory|4096||
 stream-node-max-entries|int|100||
@@ -167,7 +168,7 @@ syslog-ident|string|redis|immutable|
 tcp-backlog|int|511|immutable|
 tcp-keepalive|int|300||
 timeout|int|0||
-tls-auth-clients|bool|yes||
+tls-auth-clients|enum|yes||no yes optional
 tls-ca-cert-dir|string|||
 tls-ca-cert-file|string|||
 tls-cert-file|string|||
@@ -191,7 +192,7 @@ tracking-table-max-keys|int|1000000||
 unixsocket|string||immutable|
 unixsocketperm|octal|0|immutable|
 zset-max-listpack-entries|int|128||
-zset-max-listpack-value|int|64||
+zset-max-listpack-value|memory|64||
 """
 
 ALIASES: Final = {
@@ -233,24 +234,83 @@ class ConfigError(Exception):
 
 
 def parse_memory(text: str) -> int:
-    """``1gb`` -> 1073741824, as Redis's ``memtoull``."""
-    t = text.strip().lower()
+    """``1gb`` -> 1073741824, as Redis's ``memtoull``: digits then an optional unit.
+
+    An empty number counts as 0 and values past 2**64-1 saturate, as in Redis.
+    """
+    t = text.lower()
     i = len(t)
     while i > 0 and t[i - 1].isalpha():
         i -= 1
     num, unit = t[:i], t[i:]
-    if unit not in _MEMORY_UNITS or not num or not (num.isdigit() or (num[0] == "-" and num[1:].isdigit())):
+    if unit not in _MEMORY_UNITS or not all(c in "0123456789" for c in num):
         raise ConfigError("argument must be a memory value")
-    return int(num) * _MEMORY_UNITS[unit]
+    return min(int(num or "0") * _MEMORY_UNITS[unit], 2**64 - 1)
 
 
 def _parse_int(text: str) -> int:
-    try:
-        if text.strip() != text or not text:
-            raise ValueError
-        return int(text)
-    except ValueError:
-        raise ConfigError("argument couldn't be parsed into an integer") from None
+    """Redis's ``string2ll``: no sign but ``-``, no spaces, no leading zeros, int64 range."""
+    body = text[1:] if text.startswith("-") else text
+    if not body or not all(c in "0123456789" for c in body) or (body[0] == "0" and (len(body) > 1 or text != body)):
+        raise ConfigError("argument couldn't be parsed into an integer")
+    value = int(text)
+    if not -(2**63) <= value < 2**63:
+        raise ConfigError("argument couldn't be parsed into an integer")
+    return value
+
+
+_I32: Final = 2**31 - 1
+_I64: Final = 2**63 - 1
+# Bounds of integer parameters (Redis's createIntConfig/createLongLongConfig limits).
+_INT_RANGES: Final[dict[str, tuple[int, int]]] = {
+    "acllog-max-len": (0, _I64),
+    "active-defrag-cycle-max": (1, 99),
+    "active-defrag-cycle-min": (1, 99),
+    "active-defrag-max-scan-fields": (1, _I64),
+    "active-defrag-threshold-lower": (0, 1000),
+    "active-defrag-threshold-upper": (0, 1000),
+    "active-expire-effort": (1, 10),
+    "auto-aof-rewrite-percentage": (0, _I32),
+    "busy-reply-threshold": (0, _I64),
+    "cluster-announce-bus-port": (0, 65535),
+    "cluster-announce-port": (0, 65535),
+    "cluster-announce-tls-port": (0, 65535),
+    "cluster-migration-barrier": (0, _I32),
+    "cluster-node-timeout": (0, _I64),
+    "cluster-replica-validity-factor": (0, _I32),
+    "hash-max-listpack-entries": (0, _I64),
+    "hz": (0, _I32),
+    "latency-monitor-threshold": (0, _I64),
+    "lfu-decay-time": (0, _I32),
+    "lfu-log-factor": (0, _I32),
+    "list-compress-depth": (0, _I32),
+    "list-max-listpack-size": (-_I32 - 1, _I32),
+    "maxclients": (1, 4294967295),
+    "maxmemory-eviction-tenacity": (0, 100),
+    "maxmemory-samples": (1, _I32),
+    "min-replicas-max-lag": (0, _I32),
+    "min-replicas-to-write": (0, _I32),
+    "port": (0, 65535),
+    "repl-backlog-ttl": (0, _I64),
+    "repl-diskless-sync-delay": (0, _I32),
+    "repl-diskless-sync-max-replicas": (0, _I32),
+    "repl-ping-replica-period": (1, _I32),
+    "repl-timeout": (1, _I32),
+    "replica-announce-port": (0, 65535),
+    "replica-priority": (0, _I32),
+    "set-max-intset-entries": (0, _I64),
+    "shutdown-timeout": (0, _I32),
+    "slowlog-log-slower-than": (-1, _I64),
+    "slowlog-max-len": (0, _I64),
+    "stream-node-max-entries": (0, _I64),
+    "tcp-keepalive": (0, _I32),
+    "timeout": (0, _I32),
+    "tls-port": (0, 65535),
+    "tls-session-cache-size": (0, _I32),
+    "tls-session-cache-timeout": (0, _I32),
+    "tracking-table-max-keys": (0, _I64),
+    "zset-max-listpack-entries": (0, _I64),
+}
 
 
 @dataclass
@@ -260,6 +320,7 @@ class Param:
     default: str
     immutable: bool
     choices: tuple[str, ...]
+    protected: bool = False
 
     def parse(self, text: str) -> Any:
         """Text as a user writes it -> the typed value stored in ``Config.values``."""
@@ -270,11 +331,31 @@ class Param:
                 raise ConfigError("argument must be 'yes' or 'no'")
             return low == "yes"
         if kind == "int":
-            return _parse_int(text)
+            value = _parse_int(text)
+            bounds = _INT_RANGES.get(self.name)
+            if bounds is not None and not bounds[0] <= value <= bounds[1]:
+                raise ConfigError(f"argument must be between {bounds[0]} and {bounds[1]} inclusive")
+            if self.name == "hz":  # Redis clamps hz into [CONFIG_MIN_HZ, CONFIG_MAX_HZ]
+                value = min(max(value, 1), 500)
+            return value
         if kind == "memory":
-            if self.name == "maxmemory-clients" and text.endswith("%"):
-                return text
-            return parse_memory(text)
+            if self.name == "maxmemory-clients":
+                if text.endswith("%"):
+                    num = text[:-1]
+                    if not num.isdigit():
+                        raise ConfigError("argument must be a memory or percent value")
+                    if int(num) > 100:
+                        raise ConfigError("percentage argument must be less or equal to 100")
+                    return text
+                try:
+                    value = parse_memory(text)
+                except ConfigError:
+                    raise ConfigError("argument must be a memory or percent value") from None
+            else:
+                value = parse_memory(text)
+            if value < 0:
+                raise ConfigError("argument must be a memory value")
+            return min(value, 2**64 - 1)
         if kind == "octal":
             try:
                 return int(text, 8)
@@ -295,22 +376,36 @@ class Param:
         if kind == "bool":
             return "yes" if value else "no"
         if kind == "octal":
-            return "%o" % value
+            return f"{value:o}"
         if kind == "special":
             return _SPECIAL_FORMATTERS.get(self.name, str)(value)
         return str(value)
 
 
+def _strtoll(text: str) -> int | None:
+    """C's ``strtoll`` requiring the whole string to be consumed ("" is 0, as in C)."""
+    t = text.lstrip(" \t\n\v\f\r")
+    body = t[1:] if t[:1] in ("+", "-") else t
+    if body and not all(c in "0123456789" for c in body):
+        return None
+    if not body:
+        return 0 if not t else None
+    return max(min(int(t), 2**63 - 1), -(2**63))
+
+
 def _parse_save(text: str) -> list[tuple[int, int]]:
-    words = text.split()
+    """Redis splits on single spaces: seconds >= 1 and changes >= 0 in pairs."""
+    if text == "":
+        return []
+    words = text.split(" ")
     if len(words) % 2:
         raise ConfigError("Invalid save parameters")
     points = []
     for i in range(0, len(words), 2):
-        try:
-            points.append((int(words[i]), int(words[i + 1])))
-        except ValueError:
-            raise ConfigError("Invalid save parameters") from None
+        secs, changes = _strtoll(words[i]), _strtoll(words[i + 1])
+        if secs is None or changes is None or secs < 1 or changes < 0:
+            raise ConfigError("Invalid save parameters")
+        points.append((secs, changes))
     return points
 
 
@@ -350,21 +445,52 @@ def _parse_percentiles(text: str) -> list[float]:
         try:
             v = float(w)
         except ValueError:
-            raise ConfigError("latency-tracking-info-percentiles: invalid percentile") from None
+            raise ConfigError("Invalid latency-tracking-info-percentiles parameters") from None
         if not 0 <= v <= 100:
-            raise ConfigError("latency-tracking-info-percentiles: invalid percentile")
+            raise ConfigError("latency-tracking-info-percentiles parameters should sit between [0.0,100.0]")
         out.append(v)
     return out
 
 
+_NOTIFY_CLASSES: Final = "g$lshzxetd"
+
+
+def _parse_notify(text: str) -> str:
+    """``notify-keyspace-events``: validated, stored in Redis's canonical spelling."""
+    chars = set(text)
+    if not chars.issubset("Ag$lshzxeKEtmdn"):
+        raise ConfigError("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
+    if "A" in chars:
+        chars.update(_NOTIFY_CLASSES)
+    # Redis's keyspaceEventsFlagsToString: "n" is listed with the classes (and hidden by "A").
+    out = "A" if chars.issuperset(_NOTIFY_CLASSES) else "".join(c for c in _NOTIFY_CLASSES + "n" if c in chars)
+    return out + "".join(c for c in "KEm" if c in chars)
+
+
+def _parse_oom_values(text: str) -> str:
+    words = text.split()
+    if len(words) != 3:
+        raise ConfigError("wrong number of arguments")
+    for w in words:
+        try:
+            v = int(w)
+        except ValueError:
+            raise ConfigError("Invalid oom-score-adj-values") from None
+        if not -2000 <= v <= 2000:
+            raise ConfigError("Invalid oom-score-adj-values")
+    return " ".join(words)
+
+
 def _format_percentiles(values: list[float]) -> str:
-    return " ".join(("%g" % v) if v != int(v) else str(int(v)) for v in values)
+    return " ".join(f"{v:g}" if v != int(v) else str(int(v)) for v in values)
 
 
 _SPECIAL_PARSERS: Final[dict[str, Callable[[str], Any]]] = {
     "save": _parse_save,
     "client-output-buffer-limit": _parse_cob,
     "latency-tracking-info-percentiles": _parse_percentiles,
+    "notify-keyspace-events": _parse_notify,
+    "oom-score-adj-values": _parse_oom_values,
 }
 _SPECIAL_FORMATTERS: Final[dict[str, Callable[[Any], str]]] = {
     "save": _format_save,
@@ -377,7 +503,7 @@ def _load_specs() -> dict[str, Param]:
     params: dict[str, Param] = {}
     for line in _SPECS.strip().splitlines():
         name, kind, default, flags, choices = line.split("|")
-        params[name] = Param(name, kind, default, flags == "immutable", tuple(choices.split()))
+        params[name] = Param(name, kind, default, flags == "immutable", tuple(choices.split()), flags == "protected")
     return params
 
 
@@ -428,16 +554,19 @@ class Config:
     def get_matching(self, patterns: list[str]) -> dict[str, str]:
         """CONFIG GET: names (and aliases) matching any glob, in first-seen order."""
         out: dict[str, str] = {}
+        seen: set[str] = set()
         names = list(PARAMS) + list(ALIASES)
         for pat in patterns:
             low = pat.lower()
             if not any(c in low for c in "*?["):
                 canon = self.canonical(low)
-                if canon in PARAMS and low not in out:
-                    out[low] = self.format(canon)
+                if canon in PARAMS and low not in seen:
+                    seen.add(low)
+                    out[pat] = self.format(canon)  # Redis echoes the name as typed
                 continue
             for name in names:
-                if name not in out and fnmatch.fnmatchcase(name, low):
+                if name not in seen and fnmatch.fnmatchcase(name, low):
+                    seen.add(name)
                     out[name] = self.format(self.canonical(name))
         return out
 
@@ -446,12 +575,113 @@ class Config:
 
     # ------------------------------------------------------------------ config file
 
+    def rewrite_option(self, name: str) -> list[str]:
+        """The config-file lines that set ``name`` to its current value."""
+        param = PARAMS[name]
+        value = self.values[name]
+        kind = param.kind
+        if name == "save":
+            return [f"save {s} {c}" for s, c in value] or ['save ""']
+        if name == "client-output-buffer-limit":
+            names = {"normal": "normal", "replica": "slave", "pubsub": "pubsub"}
+            return [f"{name} {names[c]} {_format_bytes(h)} {_format_bytes(sl)} {t}" for c, (h, sl, t) in value.items()]
+        if kind == "string" or name == "notify-keyspace-events":
+            return [f"{name} {_repr(self.format(name))}"]
+        if kind == "memory" and isinstance(value, int):
+            return [f"{name} {_format_bytes(value)}"]
+        return [f"{name} {self.format(name)}"]
+
+    def rewrite(self, force_all: bool = False) -> None:
+        """CONFIG REWRITE: update the file in place, keeping comments and unknown lines."""
+        path = self.config_file
+        if not path:
+            raise OSError(2, "No config file")
+        try:
+            with open(path, encoding="utf-8", errors="surrogateescape") as f:
+                old = f.read().splitlines()
+        except FileNotFoundError:
+            old = []
+        lines: list[str | None] = []
+        where: dict[str, list[int]] = {}
+        from snakedis.protocol.resp import split_args
+
+        signed = False
+        for raw in old:
+            if raw.strip() == _REWRITE_SIGNATURE:
+                signed = True
+            stripped = raw.strip()
+            if stripped and not stripped.startswith("#"):
+                args = split_args(stripped.encode("utf-8", "surrogateescape"))
+                if args:
+                    canon = self.canonical(args[0].decode("utf-8", "surrogateescape"))
+                    if canon in PARAMS:
+                        where.setdefault(canon, []).append(len(lines))
+            lines.append(raw)
+        tail: list[str] = []
+        for name, param in PARAMS.items():
+            new = self.rewrite_option(name)
+            spots = where.get(name)
+            if spots:
+                lines[spots[0]] = "\n".join(new)
+                for i in spots[1:]:
+                    lines[i] = None
+            elif force_all or self.format(name) != self.format_default(param):
+                tail.extend(new)
+        out = [line for line in lines if line is not None]
+        if tail:
+            if not signed:
+                out.append(_REWRITE_SIGNATURE)
+            out.extend(tail)
+        tmp = f"{path}.tmp-{os.getpid()}"
+        with open(tmp, "w", encoding="utf-8", errors="surrogateescape") as f:
+            f.write("\n".join(out) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+
+    def format_default(self, param: Param) -> str:
+        default = param.parse(param.default)
+        if param.name == "client-output-buffer-limit":
+            default = _parse_cob(param.default)
+        return param.format(default)
+
     def load_file(self, path: str) -> list[tuple[str, list[str]]]:
         """Parse a redis.conf; returns directives in order (applied by ``apply_directives``)."""
         self.config_file = os.path.abspath(path)
         with open(path, encoding="utf-8", errors="surrogateescape") as f:
             text = f.read()
         return parse_config_text(text)
+
+
+_REWRITE_SIGNATURE: Final = "# Generated by CONFIG REWRITE"
+
+
+def _format_bytes(value: int) -> str:
+    """Redis's ``rewriteConfigFormatMemory``: the largest exact unit."""
+    for unit, size in (("gb", 1024**3), ("mb", 1024**2), ("kb", 1024)):
+        if value and value % size == 0:
+            return f"{value // size}{unit}"
+    return str(value)
+
+
+def _repr(text: str) -> str:
+    """Redis's ``sdscatrepr``: a double-quoted string with escapes."""
+    out = ['"']
+    for ch in text.encode("utf-8", "surrogateescape"):
+        if ch in (34, 92):
+            out.append("\\" + chr(ch))
+        elif ch == 10:
+            out.append("\\n")
+        elif ch == 13:
+            out.append("\\r")
+        elif ch == 9:
+            out.append("\\t")
+        elif 32 <= ch < 127:
+            out.append(chr(ch))
+        else:
+            out.append(f"\\x{ch:02x}")
+    out.append('"')
+    return "".join(out)
 
 
 def parse_config_text(text: str) -> list[tuple[str, list[str]]]:

@@ -30,7 +30,7 @@ def ping(client: Client, args: list[bytes]) -> Any:
     return PONG
 
 
-@command("echo", 2, "fast", categories="@connection")
+@command("echo", 2, "loading stale fast", categories="@connection")
 def echo(client: Client, args: list[bytes]) -> Any:
     """ECHO message -> message."""
     return args[1]

@@ -411,7 +411,13 @@ def _keys_and_flags(client: Client, args: list[bytes]) -> list[tuple[bytes, list
     variable = _variable_flags(cmd.name, argv)
     if variable is not None:
         return [(argv[p], variable) for p in positions if p < len(argv)]
-    return [(argv[p], SetReply(flags.get(p, []))) for p in positions if p < len(argv)]
+    # Keys a spec cannot locate (SORT ... STORE) take the flags of the "unknown" spec.
+    fallback: list[Any] = []
+    if decoded is not None:
+        for spec in decoded[1]:
+            if spec.get(b"begin_search", {}).get(b"type") == b"unknown":
+                fallback = list(spec.get(b"flags", []))  # the last one: SORT's STORE
+    return [(argv[p], SetReply(flags.get(p, fallback))) for p in positions if p < len(argv)]
 
 
 def _variable_flags(name: str, argv: list[bytes]) -> SetReply | None:
@@ -658,7 +664,7 @@ def _info_persistence(server: Server) -> list[str]:
         f"rdb_last_save_time:{getattr(snaps, 'lastsave', server.lastsave)}",
         f"rdb_last_bgsave_status:{ok(getattr(snaps, 'last_bgsave_ok', None))}",
         f"rdb_last_bgsave_time_sec:{getattr(snaps, 'last_bgsave_time_sec', -1)}",
-        f"rdb_current_bgsave_time_sec:{int(now - snaps.child_started) if child else -1}",
+        f"rdb_current_bgsave_time_sec:{int(now - getattr(snaps, 'child_started', now)) if child else -1}",
         f"rdb_saves:{getattr(snaps, 'saves', 0)}",
         "rdb_last_cow_size:0",
         "rdb_last_load_keys_expired:0",
@@ -667,7 +673,7 @@ def _info_persistence(server: Server) -> list[str]:
         f"aof_rewrite_in_progress:{int(bool(aof_child))}",
         f"aof_rewrite_scheduled:{int(bool(getattr(aof, 'rewrite_scheduled', False)))}",
         f"aof_last_rewrite_time_sec:{getattr(aof, 'last_rewrite_time_sec', -1)}",
-        f"aof_current_rewrite_time_sec:{int(now - aof.rewrite_started) if aof_child else -1}",
+        f"aof_current_rewrite_time_sec:{int(now - getattr(aof, 'rewrite_started', now)) if aof_child else -1}",
         f"aof_last_bgrewrite_status:{ok(getattr(aof, 'last_rewrite_ok', None))}",
         f"aof_rewrites:{getattr(aof, 'rewrites', 0)}",
         "aof_rewrites_consecutive_failures:0",
@@ -753,7 +759,6 @@ def _info_stats(server: Server) -> list[str]:
         f"client_output_buffer_limit_disconnections:{s.client_output_buffer_limit_disconnections}",
         "reply_buffer_shrinks:0",
         "reply_buffer_expands:0",
-        f"eventloop_cycles:{s.cron_loops}",
         f"acl_access_denied_auth:{denied.get('auth', 0) if isinstance(denied, dict) else 0}",
         f"acl_access_denied_cmd:{denied.get('cmd', 0) if isinstance(denied, dict) else 0}",
         f"acl_access_denied_key:{denied.get('key', 0) if isinstance(denied, dict) else 0}",
@@ -1096,32 +1101,41 @@ def shutdown(client: Client, args: list[bytes]) -> Any:
 # ---------------------------------------------------------------------------------- DEBUG
 
 
+def _elements(value: Any) -> tuple[bool, list[Any]]:
+    """(ordered, elements) of a collection value, by its TYPE name."""
+    kind = type_name(value)
+    if kind == b"hash":
+        return False, list(value.items())
+    if kind == b"set":
+        items = value.items
+        return False, list(items() if callable(items) else items)
+    if kind == b"zset":
+        return False, [(member, score) for score, member in value]
+    if hasattr(value, "__iter__"):
+        return True, list(value)
+    return True, [repr(sorted(vars(value).items())) if hasattr(value, "__dict__") else repr(value)]
+
+
 def _digest_value(value: Any) -> bytes:
-    """A 20-byte digest of a value (equal values, equal digests; order kept where it matters)."""
+    """A 20-byte digest of a value: equal contents give equal digests, whatever the encoding
+    or insertion order of unordered types (sets, hashes)."""
     t = type(value)
     if t is bytes or t is bytearray:
         return hashlib.sha1(b"string\x00" + bytes(value)).digest()
-    kind = type_name(value)
-    h = hashlib.sha1(kind + b"\x00")
-    if isinstance(value, dict) or hasattr(value, "items"):
-        acc = bytearray(20)
-        for k, v in value.items():
-            d = hashlib.sha1(_digest_value(k) + _digest_value(v)).digest()
-            acc = bytearray(a ^ b for a, b in zip(acc, d, strict=True))
-        h.update(acc)
-    elif isinstance(value, (set, frozenset)):
-        acc = bytearray(20)
-        for item in value:
-            d = _digest_value(item)
-            acc = bytearray(a ^ b for a, b in zip(acc, d, strict=True))
-        h.update(acc)
-    elif hasattr(value, "__iter__"):
-        for item in value:
+    if t is tuple:
+        return hashlib.sha1(b"".join(_digest_value(x) for x in value)).digest()
+    if t is float or t is int or t is str:
+        return hashlib.sha1(repr(value).encode()).digest()
+    ordered, elements = _elements(value)
+    h = hashlib.sha1(type_name(value) + b"\x00")
+    if ordered:
+        for item in elements:
             h.update(_digest_value(item))
-    elif isinstance(value, (int, float)):
-        h.update(repr(value).encode())
     else:
-        h.update(repr(sorted(vars(value).items())).encode() if hasattr(value, "__dict__") else repr(value).encode())
+        acc = 0
+        for item in elements:
+            acc ^= int.from_bytes(_digest_value(item), "big")
+        h.update(acc.to_bytes(20, "big"))
     return h.digest()
 
 
@@ -1246,6 +1260,8 @@ def debug(client: Client, args: list[bytes]) -> Any:
         if hook is not None:
             return hook(client, args[2:])
         return _debug_reload(server, args[2:])
+    if sub == b"protocol" and n == 3:
+        return _debug_protocol(client, args[2].lower())
     if sub == b"jmap":
         return OK
     hook = server.extensions.get("debug_" + sub.decode("utf-8", "replace"))
@@ -1281,6 +1297,43 @@ def _debug_reload(server: Server, options: list[bytes]) -> Any:
         raise err("Error trying to load the RDB dump, check server logs.") from None
     server.log("DB reloaded by DEBUG RELOAD")
     return OK
+
+
+_PROTOCOL_REPLIES: Final = {
+    b"string": (b"$11\r\nHello World\r\n", None),
+    b"integer": (b":12345\r\n", None),
+    b"double": (b"$5\r\n3.141\r\n", b",3.141\r\n"),
+    b"bignum": (b"$37\r\n1234567999999999999999999999999999999\r\n", b"(1234567999999999999999999999999999999\r\n"),
+    b"null": (b"$-1\r\n", b"_\r\n"),
+    b"array": (b"*3\r\n:0\r\n:1\r\n:2\r\n", None),
+    b"set": (b"*3\r\n:0\r\n:1\r\n:2\r\n", b"~3\r\n:0\r\n:1\r\n:2\r\n"),
+    b"map": (b"*6\r\n:0\r\n:0\r\n:1\r\n:1\r\n:2\r\n:0\r\n", b"%3\r\n:0\r\n#f\r\n:1\r\n#t\r\n:2\r\n#f\r\n"),
+    b"attrib": (
+        b"$39\r\nSome real reply following the attribute\r\n",
+        b"|1\r\n$14\r\nkey-popularity\r\n*2\r\n$7\r\nkey:123\r\n:90\r\n$39\r\nSome real reply following the attribute\r\n",
+    ),
+    b"push": (
+        b"-ERR RESP2 is not supported by this command\r\n",
+        b">2\r\n$16\r\nserver-cpu-usage\r\n:42\r\n$40\r\nSome real reply following the push reply\r\n",
+    ),
+    b"verbatim": (b"$25\r\nThis is a verbatim\nstring\r\n", b"=29\r\ntxt:This is a verbatim\nstring\r\n"),
+    b"true": (b":1\r\n", b"#t\r\n"),
+    b"false": (b":0\r\n", b"#f\r\n"),
+}
+
+
+def _debug_protocol(client: Client, kind: bytes) -> Any:
+    """DEBUG PROTOCOL type: a sample reply of each RESP type, as Redis sends it."""
+    pair = _PROTOCOL_REPLIES.get(kind)
+    if pair is None:
+        raise err(
+            "Wrong protocol type name. Please use one of the following: "
+            "string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false"
+        )
+    resp2, resp3 = pair
+    if kind == b"push" and client.protover == 2:
+        raise err("RESP2 is not supported by this command")
+    return Raw(resp3 if client.protover == 3 and resp3 is not None else resp2)
 
 
 def _atoi(text: bytes) -> int:
@@ -1584,13 +1637,10 @@ def value_size(value: Any, samples: int = 5) -> int:
     t = type(value)
     if t is bytes or t is bytearray:
         return size
-    items: Any
-    if hasattr(value, "items"):
-        items = [(k, v) for k, v in value.items()]
-    elif hasattr(value, "__iter__"):
-        items = list(value)
-    else:
-        return size + sum(sys.getsizeof(v) for v in getattr(value, "__dict__", {}).values())
+    try:
+        _, items = _elements(value)
+    except Exception:  # noqa: BLE001 - an unknown value type: its own size only
+        return size
     if not items:
         return size
     take = items if samples == 0 else items[:samples]
@@ -1600,7 +1650,8 @@ def value_size(value: Any, samples: int = 5) -> int:
             sampled += sum(sys.getsizeof(x) for x in it)
         else:
             sampled += sys.getsizeof(it)
-    return size + sampled * len(items) // len(take)
+    # Per-element container overhead (dict/list slots) on top of the elements themselves.
+    return size + (sampled * len(items)) // len(take) + 16 * len(items)
 
 
 @command("memory|usage", -3, "readonly", 2, 2, 1, categories="")
@@ -1674,10 +1725,21 @@ def memory_stats(client: Client, args: list[bytes]) -> Any:
     return out
 
 
+def _dataset_estimate(server: Server, stop_at: int) -> int:
+    """Estimated bytes of the dataset, counting until ``stop_at`` is reached."""
+    total = 0
+    for db in server.dbs:
+        for key, value in db.data.items():
+            total += sys.getsizeof(key) + value_size(value, 1)
+            if total >= stop_at:
+                return total
+    return total
+
+
 @command("memory|doctor", 2, "", categories="@slow")
 def memory_doctor(client: Client, args: list[bytes]) -> Any:
     """MEMORY DOCTOR -> a human readable report."""
-    if rss_bytes() - int(client.server.extensions.get("used_memory_startup", 0)) < 5 * 1024 * 1024:
+    if _dataset_estimate(client.server, 5 * 1024 * 1024) < 5 * 1024 * 1024:
         text = (
             "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used "
             "in these conditions. Please, leave for your mission on Earth and fill it with some data. The new "
@@ -1727,6 +1789,3 @@ HELP
 def memory_help(client: Client, args: list[bytes]) -> Any:
     """MEMORY HELP -> help lines."""
     return help_reply(_MEMORY_HELP)
-
-
-_ = Raw  # re-exported type used by callers building raw replies

@@ -129,6 +129,7 @@ def _process_command_gated(client: Client, argv: list[bytes]) -> Any:
         parent = server.table.lookup(argv[0])
         return reject(client, e.message, parent)
     client.argv = argv
+    client.last_cmd = cmd.error_name  # Redis sets lastcmd at lookup, before queueing/gates
     if not client.authenticated and not cmd.flags & Flag.NO_AUTH:
         return reject(client, b"NOAUTH Authentication required.", cmd)
     if client.multi is not None and cmd.name.encode() not in _MULTI_IMMEDIATE:
