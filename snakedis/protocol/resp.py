@@ -653,7 +653,10 @@ class RequestParser:
         if consumed:
             del stream[:consumed]
         self._tail = stream
-        if fresh or not self.authenticated:
+        # Check the pending frame's headers as Redis would have by now; past 1 MB of pending
+        # bytes (a huge value streaming in) only the first check matters and re-walking
+        # the headers would make big pipelines quadratic.
+        if fresh or not self.authenticated or len(stream) < 1 << 20:
             checker = _PyRequestParser()
             checker.buf = stream
             try:
