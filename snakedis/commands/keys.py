@@ -27,7 +27,7 @@ from snakedis.db.scan import cursors_for, format_cursor, parse_cursor, parse_sca
 from snakedis.db.types import copy_value, encoding, type_name
 from snakedis.protocol.errors import DB_INDEX, NO_SUCH_KEY, NOT_INTEGER, SYNTAX, CommandError
 from snakedis.protocol.resp import OK, Simple
-from snakedis.server.core import NOTIFY_GENERIC
+from snakedis.server.core import NOTIFY_GENERIC, NOTIFY_KEY_MISS
 from snakedis.util.glob import compile as glob_compile
 
 if TYPE_CHECKING:
@@ -58,6 +58,24 @@ def delete_keys(client: Client, keys: list[bytes]) -> int:
             server.notify(NOTIFY_GENERIC, "del", key, db.id)
             server.dirty += 1
     return deleted
+
+
+def read_key(client: Client, key: bytes, touch: bool = False, notify: bool = True) -> Any:
+    """Redis's ``lookupKeyReadWithFlags``: counts keyspace hits/misses and fires ``keymiss``.
+
+    ``touch`` is an access (LRU/LFU update, as plain ``lookupKeyRead``); ``notify=False`` is
+    ``LOOKUP_NONOTIFY`` (OBJECT).
+    """
+    db = client.db
+    value = db.lookup(key) if touch else db.peek(key)
+    server = client.server
+    if value is None:
+        server.stats.keyspace_misses += 1
+        if notify and server.keyspace_events & NOTIFY_KEY_MISS:
+            server.notify(NOTIFY_KEY_MISS, "keymiss", key, db.id)
+    else:
+        server.stats.keyspace_hits += 1
+    return value
 
 
 def _parse_int32(arg: bytes, message: str | None = None) -> int:
@@ -101,21 +119,19 @@ def unlink(client: Client, args: list[bytes]) -> Any:
 @command("exists", -2, "readonly fast", 1, -1, 1, "@keyspace")
 def exists(client: Client, args: list[bytes]) -> Any:
     """EXISTS key [key ...] -> how many of the keys exist (repeats count)."""
-    peek = client.db.peek
-    return sum(1 for key in args[1:] if peek(key) is not None)
+    return sum(1 for key in args[1:] if read_key(client, key) is not None)
 
 
 @command("touch", -2, "readonly fast", 1, -1, 1, "@keyspace")
 def touch(client: Client, args: list[bytes]) -> Any:
     """TOUCH key [key ...] -> how many of the keys exist; updates their access time."""
-    lookup = client.db.lookup
-    return sum(1 for key in args[1:] if lookup(key) is not None)
+    return sum(1 for key in args[1:] if read_key(client, key, touch=True) is not None)
 
 
 @command("type", 2, "readonly fast", 1, 1, 1, "@keyspace")
 def type_(client: Client, args: list[bytes]) -> Any:
     """TYPE key -> status reply: string, list, set, zset, hash, stream, or none."""
-    value = client.db.peek(args[1])
+    value = read_key(client, args[1])
     if value is None:
         return NONE_TYPE
     name = type_name(value)
@@ -185,7 +201,7 @@ def copy(client: Client, args: list[bytes]) -> Any:
     key, newkey = args[1], args[2]
     if src_db is dst_db and key == newkey:
         raise CommandError(SAME_OBJECT)
-    value = src_db.lookup(key)
+    value = read_key(client, key, touch=True)
     if value is None:
         return 0
     expire = src_db.expires.get(key) if src_db.expires else None
@@ -242,8 +258,7 @@ def keys(client: Client, args: list[bytes]) -> Any:
     if pattern == b"*":
         candidates: Any = db.data
     else:
-        matcher = glob_compile(pattern).match
-        candidates = [k for k in db.data if matcher(k)]
+        candidates = list(filter(glob_compile(pattern).match, db.data))
     if not expires:
         return list(candidates)
     get = expires.get
@@ -265,6 +280,8 @@ def scan(client: Client, args: list[bytes]) -> Any:
         found = [k for k in found if peek(k) is not None]
     if want_type is not None and found:
         want = want_type.lower()
+        stats = client.server.stats
+        stats.keyspace_hits += len(found)  # Redis looks each one up to read its type
         data = db.data
         found = [k for k in found if type_name(data[k]) == want]
     return [format_cursor(next_cursor), found]
@@ -465,7 +482,7 @@ def pexpireat(client: Client, args: list[bytes]) -> Any:
 
 def _ttl(client: Client, key: bytes, ms: bool) -> int:
     db = client.db
-    if db.peek(key) is None:
+    if read_key(client, key) is None:
         return -2
     when = db.expires.get(key) if db.expires else None
     if when is None:
@@ -490,7 +507,7 @@ def pttl(client: Client, args: list[bytes]) -> Any:
 
 def _expiretime(client: Client, key: bytes, ms: bool) -> int:
     db = client.db
-    if db.peek(key) is None:
+    if read_key(client, key) is None:
         return -2
     when = db.expires.get(key) if db.expires else None
     if when is None:
@@ -566,7 +583,7 @@ def object_help(client: Client, args: list[bytes]) -> Any:
 @command("object|encoding", 3, "readonly", 2, 2, 1, "@keyspace")
 def object_encoding(client: Client, args: list[bytes]) -> Any:
     """OBJECT ENCODING key -> the internal encoding Redis would use, nil if the key is absent."""
-    value = client.db.peek(args[2])
+    value = read_key(client, args[2], notify=False)
     if value is None:
         return None
     return encoding(value, client.server.config)
@@ -575,7 +592,7 @@ def object_encoding(client: Client, args: list[bytes]) -> Any:
 @command("object|refcount", 3, "readonly", 2, 2, 1, "@keyspace")
 def object_refcount(client: Client, args: list[bytes]) -> Any:
     """OBJECT REFCOUNT key -> 1, or INT_MAX for Redis's shared integers 0..9999; nil if absent."""
-    value = client.db.peek(args[2])
+    value = read_key(client, args[2], notify=False)
     if value is None:
         return None
     return INT_MAX if shares_integer(value, client.server.config) else 1
@@ -586,7 +603,7 @@ def object_idletime(client: Client, args: list[bytes]) -> Any:
     """OBJECT IDLETIME key -> seconds since the last access (tracked under LRU policies)."""
     db = client.db
     key = args[2]
-    if db.peek(key) is None:
+    if read_key(client, key, notify=False) is None:
         return None
     if client.server.config["maxmemory-policy"] in LFU_POLICIES:
         raise CommandError(_LFU_SELECTED)
@@ -598,11 +615,11 @@ def object_freq(client: Client, args: list[bytes]) -> Any:
     """OBJECT FREQ key -> the logarithmic access counter (LFU policies only)."""
     db = client.db
     key = args[2]
-    if db.peek(key) is None:
+    if read_key(client, key, notify=False) is None:
         return None
     if client.server.config["maxmemory-policy"] not in LFU_POLICIES:
         raise CommandError(_LFU_NOT_SELECTED)
     return db.freq(key)
 
 
-__all__ = ["GROUP", "delete_keys"]
+__all__ = ["GROUP", "delete_keys", "read_key"]

@@ -6,7 +6,11 @@ declares two things, and nothing here has to change when a type is added:
 
 * ``type_name: ClassVar[bytes]`` — what TYPE replies (``b"list"``, ``b"zset"`` ...);
 * ``def encoding(self, config: Config) -> bytes`` — what OBJECT ENCODING replies, decided by
-  the same thresholds Redis uses (``b"listpack"``, ``b"quicklist"``, ``b"intset"`` ...).
+  the same thresholds Redis uses (``b"listpack"``, ``b"quicklist"``, ``b"intset"`` ...);
+
+and one method COPY needs:
+
+* ``def copy(self) -> Self`` — an independent copy (``copy_value`` calls it).
 """
 
 from __future__ import annotations
@@ -42,3 +46,18 @@ def encoding(value: Any, config: Config) -> bytes:
     if t is bytearray:
         return b"raw"
     return value.encoding(config)  # type: ignore[no-any-return]
+
+
+def copy_value(value: Any) -> Any:
+    """An independent copy of a value for COPY (Redis's per-type duplication).
+
+    Immutable ``bytes`` are shared; a ``bytearray`` (raw encoding) is copied and stays raw; any
+    other value class provides ``copy()`` returning a deep-enough copy that no later write to
+    either key can be seen through the other.
+    """
+    t = type(value)
+    if t is bytes:
+        return value
+    if t is bytearray:
+        return bytearray(value)
+    return value.copy()
