@@ -92,6 +92,8 @@ class Server:
         self.pid = os.getpid()
         self.port = self.config["port"]
         self.keyspace_events = 0
+        # Keys the running command may create (only tracked while class "n" is enabled).
+        self.new_key_candidates: set[bytes] | None = None
         # Propagation targets: callables (db_id, argv) -> None (AOF, replication backlog).
         self.propagation_targets: list[Callable[[int, list[bytes]], None]] = []
         self.ready_keys: list[tuple[Database, bytes]] = []
@@ -177,11 +179,26 @@ class Server:
     def notify(self, cls: int, event: str, key: bytes, db_id: int) -> None:
         """Keyspace notification (``notify-keyspace-events``)."""
         flags = self.keyspace_events
-        if not flags & cls:
+        if not flags:
             return
         from snakedis.server.notify import publish_keyspace_event
 
-        publish_keyspace_event(self, flags, event, key, db_id)
+        candidates = self.new_key_candidates
+        if candidates and key in candidates:
+            if event == "new":
+                candidates.discard(key)  # the family announced it itself
+            elif key in self.dbs[db_id].data:
+                # The command created this key: Redis's dbAdd announces "new" before the rest.
+                candidates.discard(key)
+                if flags & NOTIFY_NEW:
+                    publish_keyspace_event(self, flags, "new", key, db_id)
+        if flags & cls:
+            publish_keyspace_event(self, flags, event, key, db_id)
+
+    def prepare_new_key_events(self, db: Database, keys: list[bytes]) -> None:
+        """Before a command, with class ``n`` on: remember which of its keys do not exist."""
+        data = db.data
+        self.new_key_candidates = {k for k in keys if k not in data}
 
     def propagate(self, db_id: int, argv: list[bytes]) -> None:
         for target in self.propagation_targets:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Final
 from snakedis.commands.table import Command, Flag
 from snakedis.protocol.errors import CommandError, unknown_command, unknown_subcommand, wrong_arity
 from snakedis.protocol.resp import QUEUED, ErrorReply, Raw
+from snakedis.server.core import NOTIFY_NEW
 
 if TYPE_CHECKING:
     from snakedis.server.connection import Client
@@ -194,6 +195,8 @@ def call(client: Client, cmd: Command, argv: list[bytes]) -> Any:
         # Redis's skip_monitor commands are exactly the script runners (EVAL*, FCALL*), which
         # feed MONITOR themselves *before* running, so the script's own lines follow.
         feed_monitors(client, argv)
+    if server.keyspace_events & NOTIFY_NEW:
+        server.prepare_new_key_events(client.db, [argv[i] for i in cmd.key_positions(argv)])
     start = _perf_ns()
     try:
         reply = cmd.handler(client, argv)  # type: ignore[misc]
@@ -202,6 +205,8 @@ def call(client: Client, cmd: Command, argv: list[bytes]) -> Any:
     except Exception as e:  # a bug must cost one reply, never the connection or the server
         reply = _internal_error(server, cmd, e)
     duration_ns = _perf_ns() - start
+    if server.new_key_candidates is not None:
+        server.new_key_candidates = None
     if client.tracking is not None or server.in_script:
         _remember_read_keys(client, cmd, argv)
     if server.monitors and not cmd.flags & (Flag.SKIP_MONITOR | Flag.ADMIN):

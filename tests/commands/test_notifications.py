@@ -357,15 +357,12 @@ def test_config_get_canonical_spelling(ev: Events) -> None:
         ev.run(("CONFIG", "SET", "notify-keyspace-events", "KEA"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="'new' (class n) needs every family's key-creating path to announce it (Redis's dbAdd); "
-    "families assign db.data directly today",
-)
 def test_new_and_keymiss_events(ev: Events) -> None:
     try:
         ev.run(("CONFIG", "SET", "notify-keyspace-events", "KEnm$g"))
         ev.run(("SET", "a", "1"), ("SET", "a", "2"), ("GET", "a"), ("GET", "missing"), ("DEL", "a"), ("INCR", "c"))
+        ev.run(("LPUSH", "l", "x"), ("LPUSH", "l", "y"), ("HSET", "h", "f", "v"), ("SADD", "s", "m"), ("ZADD", "z", "1", "m"))
+        ev.run(("SET", "t", "v", "EX", "100"), ("APPEND", "ap", "x"), ("SETNX", "nx", "1"), ("LPOP", "l"))
         ev.check()
     finally:
         ev.run(("CONFIG", "SET", "notify-keyspace-events", "KEA"))
