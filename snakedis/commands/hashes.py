@@ -652,6 +652,7 @@ def field_expiry(server: Server) -> FieldExpiry:
 def register_field_expiry(server: Server, db: Database, key: bytes, h: RedisHash) -> None:
     """Queue a hash with field TTLs for the active cycle (COPY/RENAME/RESTORE may call this)."""
     if h.ttls:
+        h.hfe_seq = 0  # a moved hash's queue entry names its old key: queue it afresh
         field_expiry(server).register(db, key, h, h.min_ttl())
 
 

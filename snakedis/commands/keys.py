@@ -99,6 +99,10 @@ def _add_key(server: Server, db: Database, key: bytes, value: Any, expire: int |
         db.expires[key] = expire
     if db.blocking_keys:
         server.signal_key_as_ready(db, key)
+    if getattr(value, "ttls", None):
+        from snakedis.commands.hashes import register_field_expiry
+
+        register_field_expiry(server, db, key, value)  # its fields keep expiring actively
 
 
 # ---------------------------------------------------------------------------- DEL & co
