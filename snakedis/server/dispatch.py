@@ -191,11 +191,13 @@ def call(client: Client, cmd: Command, argv: list[bytes]) -> Any:
     if not server.in_script:
         server.cmd_time_ms = int(server.clock() * 1000)
     dirty_before = server.dirty
-    if server.monitors and cmd.flags & Flag.SKIP_MONITOR:
+    monitors = server.monitors
+    if monitors and cmd.flags & Flag.SKIP_MONITOR:
         # Redis's skip_monitor commands are exactly the script runners (EVAL*, FCALL*), which
         # feed MONITOR themselves *before* running, so the script's own lines follow.
         feed_monitors(client, argv)
-    if server.keyspace_events & NOTIFY_NEW:
+    new_keys = server.keyspace_events & NOTIFY_NEW
+    if new_keys:
         server.prepare_new_key_events(client.db, [argv[i] for i in cmd.key_positions(argv)])
     start = _perf_ns()
     try:
@@ -205,11 +207,11 @@ def call(client: Client, cmd: Command, argv: list[bytes]) -> Any:
     except Exception as e:  # a bug must cost one reply, never the connection or the server
         reply = _internal_error(server, cmd, e)
     duration_ns = _perf_ns() - start
-    if server.new_key_candidates is not None:
+    if new_keys:
         server.new_key_candidates = None
     if client.tracking is not None or server.in_script:
         _remember_read_keys(client, cmd, argv)
-    if server.monitors and not cmd.flags & (Flag.SKIP_MONITOR | Flag.ADMIN):
+    if monitors and not cmd.flags & (Flag.SKIP_MONITOR | Flag.ADMIN):
         # After the command, as Redis: SELECT shows the new db, AUTH shows redacted.
         feed_monitors(client, argv)
     stats = cmd.stats
@@ -220,7 +222,7 @@ def call(client: Client, cmd: Command, argv: list[bytes]) -> Any:
         server.stats.count_error(reply)
     server.stats.total_commands_processed += 1
     if server.latency_tracking:
-        stats.histogram.buckets[duration_ns.bit_length()] += 1
+        stats.buckets[duration_ns.bit_length()] += 1
     if duration_ns >= server.slowlog_threshold_ns and not cmd.flags & Flag.SKIP_SLOWLOG:
         server.slowlog.add(
             argv, duration_ns // 1000, client.addr, client.name, server.config.values["slowlog-max-len"]
@@ -229,8 +231,8 @@ def call(client: Client, cmd: Command, argv: list[bytes]) -> Any:
         event = "fast-command" if cmd.is_fast else "command"
         server.latency.add_sample(event, duration_ns // 1_000_000)
     client.last_cmd = cmd.error_name
+    override = client.propagate_override
     if server.dirty != dirty_before and (cmd.is_write or cmd.flags & Flag.MAY_REPLICATE):
-        override = client.propagate_override
         if override is not None:
             client.propagate_override = None
         if server.propagation_targets:
@@ -239,7 +241,7 @@ def call(client: Client, cmd: Command, argv: list[bytes]) -> Any:
             else:
                 for a in override:
                     server.propagate(client.db.id, a)
-    elif client.propagate_override is not None:
+    elif override is not None:
         client.propagate_override = None
     return reply
 

@@ -48,7 +48,7 @@ class Histogram:
         return 0.0
 
     def reset(self) -> None:
-        self.buckets = [0] * HIST_BUCKETS
+        self.buckets[:] = [0] * HIST_BUCKETS  # in place: CommandStats.buckets aliases it
 
 
 @dataclass
