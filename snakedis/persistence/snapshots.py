@@ -254,6 +254,19 @@ def install(server: Server) -> Snapshots:
         return None
 
     server.extensions["shutdown_save"] = shutdown_save
+
+    def flushall_save() -> None:
+        """FLUSHALL with save points: kill any BGSAVE and write the (empty) snapshot, as Redis."""
+        if server.config["save"]:
+            snaps.kill_child()
+            try:
+                snaps.save()
+            except OSError:
+                pass
+            # Redis's FLUSHALL leaves the data it just saved counted as changed once more.
+            snaps.dirty_at_save = server.dirty
+
+    server.extensions["flushall_save"] = flushall_save
     return snaps
 
 

@@ -194,3 +194,21 @@ def _misconf_after_failed_bgsave(kind: str) -> tuple[bytes, bytes, bytes]:
 
 def test_stop_writes_on_bgsave_error_matches_redis(redis_proc) -> None:
     assert _misconf_after_failed_bgsave("snakedis") == _misconf_after_failed_bgsave("redis")
+
+
+@pytest.mark.parametrize("fresh_snakedis", [["--save", "3600 1"]], indirect=True)
+def test_flushall_writes_an_empty_snapshot_when_save_points_exist(fresh_snakedis) -> None:
+    r = redis.Redis(port=fresh_snakedis.port)
+    r.set("k", "v")
+    assert r.save() is True
+    path = os.path.join(fresh_snakedis.dir, "dump.rdb")
+    size_with_key = os.path.getsize(path)
+    r.flushall()
+    assert os.path.getsize(path) < size_with_key
+    fresh_snakedis.proc.kill()
+    fresh_snakedis.proc.wait(5)
+    again = start_with_dump("snakedis", path)
+    try:
+        assert redis.Redis(port=again.port).dbsize() == 0
+    finally:
+        again.stop()
