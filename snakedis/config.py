@@ -455,6 +455,16 @@ def _parse_percentiles(text: str) -> list[float]:
 _NOTIFY_CLASSES: Final = "g$lshzxetd"
 
 
+class NotifyEvents(str):
+    """The canonical spelling CONFIG GET shows, plus every class that was asked for.
+
+    Redis prints ``KEAn`` as ``AKE`` ("n" is hidden by "A") yet keeps the "new" events on;
+    ``requested`` keeps them for the server.
+    """
+
+    requested: str = ""
+
+
 def _parse_notify(text: str) -> str:
     """``notify-keyspace-events``: validated, stored in Redis's canonical spelling."""
     chars = set(text)
@@ -464,7 +474,9 @@ def _parse_notify(text: str) -> str:
         chars.update(_NOTIFY_CLASSES)
     # Redis's keyspaceEventsFlagsToString: "n" is listed with the classes (and hidden by "A").
     out = "A" if chars.issuperset(_NOTIFY_CLASSES) else "".join(c for c in _NOTIFY_CLASSES + "n" if c in chars)
-    return out + "".join(c for c in "KEm" if c in chars)
+    value = NotifyEvents(out + "".join(c for c in "KEm" if c in chars))
+    value.requested = "".join(sorted(chars))
+    return value
 
 
 def _parse_oom_values(text: str) -> str:
@@ -547,7 +559,7 @@ class Config:
     def set_value(self, param: Param, value: Any) -> None:
         old = self.values[param.name]
         self.values[param.name] = value
-        if old != value:
+        if old != value or getattr(old, "requested", None) != getattr(value, "requested", None):
             for cb in self._watchers.get(param.name, ()):
                 cb(value)
 

@@ -128,8 +128,11 @@ class Server:
         from snakedis.server.notify import parse_notify_flags
 
         cfg = self.config
-        self.keyspace_events = parse_notify_flags(cfg["notify-keyspace-events"])
-        cfg.watch("notify-keyspace-events", lambda v: setattr(self, "keyspace_events", parse_notify_flags(v)))
+        def events(v: str) -> int:
+            return parse_notify_flags(getattr(v, "requested", "") or v)
+
+        self.keyspace_events = events(cfg["notify-keyspace-events"])
+        cfg.watch("notify-keyspace-events", lambda v: setattr(self, "keyspace_events", events(v)))
         cfg.watch("slowlog-max-len", lambda v: self.slowlog.trim(v))
         # Thresholds call() compares against, kept as plain attributes for the hot path.
         self._cache_thresholds()
@@ -342,8 +345,10 @@ class Server:
 
     def load_data(self) -> None:
         """Start-up: load the RDB snapshot (the AOF, once it exists, takes precedence)."""
+        from snakedis.commands import functions
         from snakedis.persistence import aof, snapshots
 
+        functions.install(self)  # libraries are saved in / loaded from the RDB and AOF base
         snaps = snapshots.install(self)
         aof.install(self)
         if self.extensions["aof_load"]():

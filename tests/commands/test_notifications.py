@@ -372,3 +372,14 @@ def test_notifications_inside_multi_and_script(ev: Events) -> None:
     ev.run(("MULTI",), ("SET", "a", "1"), ("INCR", "a"), ("DEL", "a"), ("EXEC",))
     ev.run(("EVAL", "redis.call('set', KEYS[1], 'v'); redis.call('del', KEYS[1]); return 1", "1", "sk"))
     ev.check()
+
+
+def test_new_events_survive_A_in_the_same_setting(ev: Events) -> None:
+    """CONFIG GET shows KEAn as AKE, yet the 'new' class stays on (Redis keeps the flag)."""
+    try:
+        ev.run(("CONFIG", "SET", "notify-keyspace-events", "KEA"))
+        ev.run(("CONFIG", "SET", "notify-keyspace-events", "KEAn"))
+        ev.run(("SET", "fresh", "1"), ("LPUSH", "fresh-list", "a"))
+        ev.check()
+    finally:
+        ev.run(("CONFIG", "SET", "notify-keyspace-events", "KEA"))
