@@ -17,7 +17,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Final
 
 from snakedis.commands.args import parse_int
-from snakedis.commands.strings import get_string_for_write, lookup_read, unshare
+from snakedis.commands.lookup import lookup_read
+from snakedis.commands.strings import get_string_for_write, unshare
 from snakedis.commands.table import CommandGroup
 from snakedis.protocol.errors import BIT_OFFSET, BIT_VALUE, SYNTAX, WRONGTYPE, CommandError
 from snakedis.protocol.resp import string2ll

@@ -105,7 +105,7 @@ def hello(client: Client, args: list[bytes]) -> Any:
                 raise err("Client names cannot contain spaces, newlines or special characters.")
             i += 2
         else:
-            raise err("Syntax error in HELLO option '%s'" % args[i].decode("utf-8", "replace"))
+            raise err(f"Syntax error in HELLO option '{args[i].decode('utf-8', 'replace')}'")
     if user is not None and password is not None:
         authenticate(client, user, password)
     if not client.authenticated:

@@ -22,6 +22,7 @@ import time
 from typing import TYPE_CHECKING, Any, Final
 
 from snakedis.commands.args import parse_int
+from snakedis.commands.lookup import read_typed, write_typed
 from snakedis.commands.table import CommandGroup
 from snakedis.db.hash import RedisHash
 from snakedis.db.scan import parse_cursor as parse_scan_cursor
@@ -51,25 +52,12 @@ _Hash = RedisHash
 
 
 def _read_hash(client: Client, key: bytes) -> RedisHash | None:
-    """``lookupKeyRead`` + type check: the hash or None; counts keyspace hits/misses."""
-    value = client.db.lookup(key)
-    stats = client.server.stats
-    if value is None:
-        stats.keyspace_misses += 1
-        return None
-    stats.keyspace_hits += 1
-    if type(value) is not _Hash:
-        raise CommandError(WRONGTYPE)
-    return value  # type: ignore[no-any-return]
+    """``lookupKeyRead`` + type check: the hash or None."""
+    return read_typed(client, key, _Hash)  # type: ignore[no-any-return]
 
 
 def _write_hash(client: Client, key: bytes) -> RedisHash | None:
-    value = client.db.lookup(key)
-    if value is None:
-        return None
-    if type(value) is not _Hash:
-        raise CommandError(WRONGTYPE)
-    return value  # type: ignore[no-any-return]
+    return write_typed(client.db, key, _Hash)  # type: ignore[no-any-return]
 
 
 def _write_or_create(client: Client, key: bytes) -> RedisHash:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from snakedis.commands.args import parse_int
 from snakedis.commands.hashes import parse_scan_options
+from snakedis.commands.lookup import read_typed, write_typed
 from snakedis.commands.table import CommandGroup
 from snakedis.db.scan import parse_cursor as parse_scan_cursor
 from snakedis.db.set import HASHTABLE, INTSET, LISTPACK, RedisSet
@@ -45,25 +46,12 @@ _Set = RedisSet
 
 
 def _read_set(client: Client, key: bytes) -> RedisSet | None:
-    """``lookupKeyRead`` + type check; counts keyspace hits and misses."""
-    value = client.db.lookup(key)
-    stats = client.server.stats
-    if value is None:
-        stats.keyspace_misses += 1
-        return None
-    stats.keyspace_hits += 1
-    if type(value) is not _Set:
-        raise CommandError(WRONGTYPE)
-    return value  # type: ignore[no-any-return]
+    """``lookupKeyRead`` + type check."""
+    return read_typed(client, key, _Set)  # type: ignore[no-any-return]
 
 
 def _write_set(client: Client, key: bytes) -> RedisSet | None:
-    value = client.db.lookup(key)
-    if value is None:
-        return None
-    if type(value) is not _Set:
-        raise CommandError(WRONGTYPE)
-    return value  # type: ignore[no-any-return]
+    return write_typed(client.db, key, _Set)  # type: ignore[no-any-return]
 
 
 def _delete(db: Database, key: bytes) -> None:

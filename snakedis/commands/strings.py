@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Final
 
 from snakedis.commands.args import parse_int
+from snakedis.commands.lookup import lookup_read
 from snakedis.commands.table import CommandGroup
 from snakedis.protocol.errors import (
     INVALID_EXPIRE,
@@ -53,19 +54,6 @@ INT64_MIN: Final = -(2**63)
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def lookup_read(client: Client, key: bytes) -> Any:
-    """Redis's ``lookupKeyRead``: the live value or None, counting hits/misses (+keymiss)."""
-    value = client.db.lookup(key)
-    server = client.server
-    if value is None:
-        server.stats.keyspace_misses += 1
-        if server.keyspace_events & NOTIFY_KEY_MISS:
-            server.notify(NOTIFY_KEY_MISS, "keymiss", key, client.db.id)
-    else:
-        server.stats.keyspace_hits += 1
-    return value
 
 
 def get_string(client: Client, key: bytes) -> bytes | bytearray | None:

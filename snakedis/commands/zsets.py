@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING, Any, Final
 
+from snakedis.commands.lookup import read_typed, write_typed
 from snakedis.commands.table import CommandGroup
 from snakedis.db.zset import (
     LexRange,
@@ -46,24 +47,13 @@ _ZSet = ZSet
 
 
 def read_zset(client: Client, key: bytes) -> ZSet | None:
-    """``lookupKeyRead`` + type check: the sorted set at ``key`` or None (hits/misses counted)."""
-    value = client.db.lookup(key)
-    stats = client.server.stats
-    if value is None:
-        stats.keyspace_misses += 1
-        return None
-    stats.keyspace_hits += 1
-    if type(value) is not _ZSet:
-        raise CommandError(WRONGTYPE)
-    return value  # type: ignore[no-any-return]
+    """``lookupKeyRead`` + type check: the sorted set at ``key`` or None."""
+    return read_typed(client, key, _ZSet)  # type: ignore[no-any-return]
 
 
 def write_zset(db: Database, key: bytes) -> ZSet | None:
     """``lookupKeyWrite`` + type check."""
-    value = db.lookup(key)
-    if value is not None and type(value) is not _ZSet:
-        raise CommandError(WRONGTYPE)
-    return value  # type: ignore[no-any-return]
+    return write_typed(db, key, _ZSet)  # type: ignore[no-any-return]
 
 
 def _long(arg: bytes) -> int:

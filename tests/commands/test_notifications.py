@@ -383,3 +383,12 @@ def test_new_events_survive_A_in_the_same_setting(ev: Events) -> None:
         ev.check()
     finally:
         ev.run(("CONFIG", "SET", "notify-keyspace-events", "KEA"))
+
+
+def test_keymiss_from_every_type_family(ev: Events) -> None:
+    try:
+        ev.run(("CONFIG", "SET", "notify-keyspace-events", "KEm"))
+        ev.run(("HGET", "nh", "f"), ("SMEMBERS", "ns"), ("ZSCORE", "nz", "m"), ("LRANGE", "nl", "0", "-1"), ("GET", "nk"))
+        ev.check()
+    finally:
+        ev.run(("CONFIG", "SET", "notify-keyspace-events", "KEA"))

@@ -1,0 +1,45 @@
+"""Key lookups as commands see them (Redis's ``lookupKeyRead`` / ``lookupKeyWrite``).
+
+A read counts a keyspace hit or miss and fires the ``keymiss`` event; a write does neither.
+The typed forms add the WRONGTYPE check every family needs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from snakedis.protocol.errors import WRONGTYPE, CommandError
+from snakedis.server.core import NOTIFY_KEY_MISS
+
+if TYPE_CHECKING:
+    from snakedis.db.keyspace import Database
+    from snakedis.server.connection import Client
+
+
+def lookup_read(client: Client, key: bytes) -> Any:
+    """The live value or None, counting hits/misses (and firing ``keymiss``)."""
+    value = client.db.lookup(key)
+    server = client.server
+    if value is None:
+        server.stats.keyspace_misses += 1
+        if server.keyspace_events & NOTIFY_KEY_MISS:
+            server.notify(NOTIFY_KEY_MISS, "keymiss", key, client.db.id)
+    else:
+        server.stats.keyspace_hits += 1
+    return value
+
+
+def read_typed(client: Client, key: bytes, value_type: type) -> Any:
+    """``lookup_read`` plus the type check: the value, None if absent, else WRONGTYPE."""
+    value = lookup_read(client, key)
+    if value is not None and type(value) is not value_type:
+        raise CommandError(WRONGTYPE)
+    return value
+
+
+def write_typed(db: Database, key: bytes, value_type: type) -> Any:
+    """``lookupKeyWrite`` plus the type check (no hit/miss accounting)."""
+    value = db.lookup(key)
+    if value is not None and type(value) is not value_type:
+        raise CommandError(WRONGTYPE)
+    return value
