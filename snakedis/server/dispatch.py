@@ -74,6 +74,8 @@ def reject(client: Client, message: bytes, cmd: Command | None = None) -> ErrorR
         from snakedis.commands.transactions import exec_abort
 
         message = exec_abort(client, message)
+    elif client.multi is not None:
+        client.multi_error = True  # Redis's flagTransaction: EXEC will answer EXECABORT
     stats = client.server.stats
     stats.count_error(message)
     if cmd is not None:

@@ -1,0 +1,1 @@
+"""Lua scripting runtime (EVAL and FUNCTION share it): see ``engine``."""
