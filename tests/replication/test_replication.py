@@ -189,3 +189,23 @@ def test_publish_reaches_subscribers_of_the_replica(primary_kind: str, replica_k
     finally:
         replica.stop()
         primary.stop()
+
+
+def test_chained_replication_passes_the_stream_on(redis_proc) -> None:
+    """primary (snakedis) -> middle (snakedis) -> leaf (real Redis): the leaf follows the primary."""
+    primary = ServerProcess("snakedis").start()
+    middle = replica_of("snakedis", primary.port)
+    leaf = replica_of("redis", middle.port)
+    try:
+        p = redis.Redis(port=primary.port)
+        base_data(p)
+        wait_until(synced(primary.port, middle.port), what="middle synced")
+        wait_until(synced(primary.port, leaf.port), what="leaf synced through the middle")
+        live_writes(p)
+        wait_until(synced(primary.port, leaf.port), what="live stream reaches the leaf")
+        mo = redis.Redis(port=middle.port).info("replication")["master_repl_offset"]
+        wait_until(lambda: redis.Redis(port=leaf.port).info("replication")["slave_repl_offset"] == mo, what="offsets agree")
+    finally:
+        leaf.stop()
+        middle.stop()
+        primary.stop()
