@@ -185,11 +185,13 @@ class Command:
     # Precomputed at build time so the hot path reads plain attributes.
     is_write: bool = False
     is_fast: bool = False
+    propagates: bool = False  # write or may_replicate: call() propagates it when dirty
     error_name: bytes = b""
 
     def __post_init__(self) -> None:
         self.is_write = bool(self.flags & Flag.WRITE)
         self.is_fast = bool(self.flags & Flag.FAST)
+        self.propagates = bool(self.flags & (Flag.WRITE | Flag.MAY_REPLICATE))
         self.error_name = self.name.encode()
 
     @property
