@@ -327,6 +327,20 @@ def load_rdb(
     now = int(time.time() * 1000)
     while True:
         op = r.byte()
+        if op < F.OP_FUNCTION2:  # a value type: the common case first
+            key = r.string()
+            value = _read_value(r, op, cfg)
+            when, expire_at = expire_at, None
+            if value is None:
+                continue
+            if when is not None and when <= now and not server.is_replica:
+                result.expired_skipped += 1
+                continue
+            db.data[key] = value
+            if when is not None:
+                db.expires[key] = when
+            result.keys += 1
+            continue
         if op == F.OP_EOF:
             break
         if op == F.OP_SELECTDB:
@@ -367,18 +381,7 @@ def load_rdb(
             continue
         if op == F.OP_MODULE_AUX:
             raise RdbFormatError("module aux data is not supported")
-        key = r.string()
-        value = _read_value(r, op, cfg)
-        when, expire_at = expire_at, None
-        if value is None:
-            continue
-        if when is not None and when <= now and not server.is_replica:
-            result.expired_skipped += 1
-            continue
-        db.data[key] = value
-        if when is not None:
-            db.expires[key] = when
-        result.keys += 1
+        raise RdbFormatError(f"Unknown RDB opcode {op}")
     if version >= 5 and r.remaining() >= 8:
         expected = r.uint64_le()
         if verify_checksum and expected != 0 and cfg["rdbchecksum"]:
