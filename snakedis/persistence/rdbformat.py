@@ -190,9 +190,27 @@ def _lp_int_entry(v: int) -> bytes:
     return b"\xf4" + struct.pack("<q", v) + b"\x09"
 
 
+_LP_MEMO: dict[bytes, bytes] = {}
+_LP_MEMO_MAX: Final = 1 << 16
+
+
+def _lp_entry_memo(item: bytes) -> bytes:
+    """``_lp_entry`` for short items, remembered: field names and small values repeat."""
+    if type(item) is not bytes:
+        return _lp_entry(bytes(item))
+    entry = _LP_MEMO.get(item)
+    if entry is None:
+        entry = _lp_entry(item)
+        if len(item) <= 32:
+            if len(_LP_MEMO) >= _LP_MEMO_MAX:
+                _LP_MEMO.clear()
+            _LP_MEMO[item] = entry
+    return entry
+
+
 def build_listpack(items: Iterable[bytes]) -> bytes:
     """A listpack blob holding ``items`` in order."""
-    entries = list(map(_lp_entry, items))
+    entries = list(map(_lp_entry_memo, items))
     body = b"".join(entries)
     count = len(entries) if len(entries) < 65535 else 65535
     total = 6 + len(body) + 1
