@@ -97,7 +97,12 @@ def apply_config_text(config: Config, text: str) -> None:
                 with open(path, encoding="utf-8") as f:
                     apply_config_text(config, f.read())
             continue
-        if canon in ("rename-command", "user", "loadmodule", "sentinel"):
+        if canon == "user":
+            # ACL users are loaded once the server exists (snakedis.server.acl.load_at_startup).
+            pending = config.__dict__.setdefault("acl_user_directives", [])
+            pending.append([a.encode("utf-8", "surrogateescape") for a in args])
+            continue
+        if canon in ("rename-command", "loadmodule", "sentinel"):
             continue
         param = PARAMS.get(canon)
         if param is None or not args:
@@ -155,6 +160,12 @@ def run(config: Config) -> None:
 
     async def amain() -> None:
         server = Server(config)
+        from snakedis.server.acl import load_at_startup
+
+        acl_error = load_at_startup(server)
+        if acl_error is not None:
+            server.log(acl_error, "warning")
+            sys.exit(1)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, server.request_shutdown)

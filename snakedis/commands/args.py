@@ -18,3 +18,17 @@ def parse_int(arg: bytes, message: str = NOT_INTEGER) -> int:
     if v is None:
         raise CommandError(message)
     return v
+
+
+def format_float_human(v: float) -> bytes:
+    """A double in fixed notation with trailing zeros stripped (``%.17f``, as LD_STR_HUMAN)."""
+    import math
+
+    if math.isinf(v):
+        return b"inf" if v > 0 else b"-inf"
+    text = f"{v:.17f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if text == "-0":
+        text = "0"
+    return text.encode()

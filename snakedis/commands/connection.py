@@ -158,10 +158,14 @@ def reset_client(client: Client) -> None:
     client.reply_mode = 0
     client.no_evict = False
     client.no_touch = False
-    if client.server.config["requirepass"] or "acl" in client.server.extensions:
+    client.user = b"default"
+    acl = client.server.extensions.get("acl")
+    if acl is not None:
+        # clientSetDefaultAuth: logged in as default when it is "on" and "nopass".
+        client.authenticated = client.parser.authenticated = acl.default_authenticated()
+    elif client.server.config["requirepass"]:
         client.authenticated = False
         client.parser.authenticated = False
-    client.user = b"default"
 
 
 @command("reset", 1, "noscript loading stale fast no_auth allow_busy", categories="@connection")

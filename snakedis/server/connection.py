@@ -51,7 +51,8 @@ class Client(asyncio.Protocol):
         self.lib_name = b""
         self.lib_ver = b""
         self.user = b"default"
-        self.authenticated = not server.config["requirepass"]
+        acl = server.extensions.get("acl")
+        self.authenticated = acl.default_authenticated() if acl is not None else not server.config["requirepass"]
         self.addr = b""
         self.laddr = b""
         self.fd = -1

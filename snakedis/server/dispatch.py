@@ -135,6 +135,14 @@ def _process_command_gated(client: Client, argv: list[bytes]) -> Any:
     client.last_cmd = cmd.error_name  # Redis sets lastcmd at lookup, before queueing/gates
     if not client.authenticated and not cmd.flags & Flag.NO_AUTH:
         return reject(client, b"NOAUTH Authentication required.", cmd)
+    acl_gate = server.extensions.get("acl_gate")
+    if acl_gate is not None:
+        # ACL permissions, in Redis's order: before MULTI queueing (a refusal aborts the EXEC).
+        refused = acl_gate(client, cmd, argv)
+        if refused is not None:
+            if client.multi is not None:
+                client.multi_error = True
+            return reject(client, refused, cmd)
     if client.multi is not None and cmd.name.encode() not in _MULTI_IMMEDIATE:
         if cmd.flags & Flag.NO_MULTI:
             client.multi_error = True
@@ -234,7 +242,7 @@ def call(client: Client, cmd: Command, argv: list[bytes]) -> Any:
         server.latency.add_sample(event, duration_ns // 1_000_000)
     client.last_cmd = cmd.error_name
     override = client.propagate_override
-    if server.dirty != dirty_before and (cmd.is_write or cmd.flags & Flag.MAY_REPLICATE):
+    if server.dirty != dirty_before and cmd.propagates:
         if override is not None:
             client.propagate_override = None
         if server.propagation_targets:
