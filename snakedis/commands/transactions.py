@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from snakedis.commands.table import CommandGroup
 from snakedis.protocol.errors import CommandError
-from snakedis.protocol.resp import NULL_ARRAY, OK
+from snakedis.protocol.resp import NULL_ARRAY, OK, ErrorReply
 
 if TYPE_CHECKING:
     from snakedis.server.connection import Client
@@ -170,7 +170,13 @@ def exec_(client: Client, args: list[bytes]) -> Any:
     replies: list[Any] = []
     client.in_exec = True
     try:
+        acl_check = server.extensions.get("acl_exec_check")
         for cmd, argv in queued:
+            if acl_check is not None:
+                denied = acl_check(client, cmd, argv)
+                if denied is not None:
+                    replies.append(ErrorReply(denied))  # rules changed since it was queued
+                    continue
             replies.append(call(client, cmd, argv))
     finally:
         client.in_exec = False

@@ -472,6 +472,11 @@ class ScriptEngine:
             return False, b"ERR Wrong number of args calling Redis command from script"
         if noscript:
             return False, b"ERR This Redis command is not allowed from script"
+        acl_check = server.extensions.get("acl_script_check")
+        if acl_check is not None:
+            denied = acl_check(ctx.caller, cmd, argv)
+            if denied is not None:
+                return False, denied
         if is_write:
             if ctx.read_only:
                 return False, b"ERR Write commands are not allowed from read-only scripts."

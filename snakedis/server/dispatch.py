@@ -235,7 +235,7 @@ def call(client: Client, cmd: Command, argv: list[bytes]) -> Any:
         stats.buckets[duration_ns.bit_length()] += 1
     if duration_ns >= server.slowlog_threshold_ns and not cmd.flags & Flag.SKIP_SLOWLOG:
         server.slowlog.add(
-            argv, duration_ns // 1000, client.addr, client.name, server.config.values["slowlog-max-len"]
+            _redact(argv), duration_ns // 1000, client.addr, client.name, server.config.values["slowlog-max-len"]
         )
     if duration_ns >= server.latency_threshold_ns:
         event = "fast-command" if cmd.is_fast else "command"
@@ -313,11 +313,22 @@ def _is_unix(client: Client) -> bool:
 _REDACTED: Final = b"(redacted)"
 
 
+_SENSITIVE_CONFIGS: Final = frozenset((b"requirepass", b"masterauth", b"masteruser"))
+
+
 def _redact(argv: list[bytes]) -> list[bytes]:
     """Redis's ``redactClientCommandArgument`` for the commands that carry secrets."""
     name = argv[0].lower()
     if name == b"auth":
         return [argv[0]] + [_REDACTED] * (len(argv) - 1)
+    if name == b"acl" and len(argv) > 2 and argv[1].lower() == b"setuser":
+        return argv[:2] + [_REDACTED] * (len(argv) - 2)
+    if name == b"config" and len(argv) > 3 and argv[1].lower() == b"set":
+        out = list(argv)
+        for i in range(2, len(out) - 1, 2):
+            if out[i].lower() in _SENSITIVE_CONFIGS:
+                out[i + 1] = _REDACTED
+        return out
     if name == b"hello" or name == b"migrate":
         out = list(argv)
         i = 1

@@ -599,3 +599,25 @@ def test_debug_digest_all_types_and_reload(snake: RawClient) -> None:
     assert snake.cmd("DEBUG", "DIGEST") == before
     snake.cmd("RPUSH", "l", "d")
     assert snake.cmd("DEBUG", "DIGEST") != before
+
+
+def test_slowlog_redacts_secrets_like_redis(diff: Any) -> None:
+    """AUTH, ACL SETUSER and sensitive CONFIG SET values appear as (redacted) in SLOWLOG."""
+    diff("CONFIG", "SET", "slowlog-log-slower-than", "0")
+    try:
+        diff("SLOWLOG", "RESET")
+        diff("ACL", "SETUSER", "slowlog-user", "on", ">secret")
+        diff("AUTH", "slowlog-user", "wrong")
+        diff("CONFIG", "SET", "masteruser", "", "maxclients", "10000")
+        real, snake = diff.both("SLOWLOG", "GET", "10")
+
+        def args_only(raw: bytes) -> list[list[bytes]]:
+            from respparse import parse
+
+            entries = parse(raw)[0][1]
+            return [[a[1] for a in e[1][3][1]] for e in entries]
+
+        assert args_only(snake) == args_only(real)
+    finally:
+        diff("CONFIG", "SET", "slowlog-log-slower-than", "10000")
+        diff("ACL", "DELUSER", "slowlog-user")
