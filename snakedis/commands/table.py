@@ -186,12 +186,16 @@ class Command:
     is_write: bool = False
     is_fast: bool = False
     propagates: bool = False  # write or may_replicate: call() propagates it when dirty
+    no_auth: bool = False
+    no_multi: bool = False
     error_name: bytes = b""
 
     def __post_init__(self) -> None:
         self.is_write = bool(self.flags & Flag.WRITE)
         self.is_fast = bool(self.flags & Flag.FAST)
         self.propagates = bool(self.flags & (Flag.WRITE | Flag.MAY_REPLICATE))
+        self.no_auth = bool(self.flags & Flag.NO_AUTH)
+        self.no_multi = bool(self.flags & Flag.NO_MULTI)
         self.error_name = self.name.encode()
 
     @property

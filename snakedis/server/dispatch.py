@@ -133,7 +133,7 @@ def _process_command_gated(client: Client, argv: list[bytes]) -> Any:
         return reject(client, e.message, parent)
     client.argv = argv
     client.last_cmd = cmd.error_name  # Redis sets lastcmd at lookup, before queueing/gates
-    if not client.authenticated and not cmd.flags & Flag.NO_AUTH:
+    if not client.authenticated and not cmd.no_auth:
         return reject(client, b"NOAUTH Authentication required.", cmd)
     acl_gate = server.extensions.get("acl_gate")
     if acl_gate is not None:
@@ -143,8 +143,8 @@ def _process_command_gated(client: Client, argv: list[bytes]) -> Any:
             if client.multi is not None:
                 client.multi_error = True
             return reject(client, refused, cmd)
-    if client.multi is not None and cmd.name.encode() not in _MULTI_IMMEDIATE:
-        if cmd.flags & Flag.NO_MULTI:
+    if client.multi is not None and cmd.error_name not in _MULTI_IMMEDIATE:
+        if cmd.no_multi:
             client.multi_error = True
             return reject(client, b"ERR Command not allowed inside a transaction", cmd)
         client.multi.append((cmd, argv))
