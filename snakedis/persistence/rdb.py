@@ -49,6 +49,10 @@ def _value_record(value: Any, config: Config, compress: bool) -> tuple[int, byte
         return _hash_record(value, compress)
     if kind == b"zset":
         return _zset_record(value, compress)
+    if kind == b"stream":
+        from snakedis.persistence.rdb_stream import stream_record
+
+        return stream_record(value, compress)
     raise RdbFormatError(f"cannot serialize values of type {kind!r}")
 
 
@@ -210,7 +214,9 @@ def _read_value(r: RdbReader, vtype: int, config: Config) -> Any:
         zpairs = [(m, float(s)) for m, s in F.pairs(flat)]
         return _make_zset(zpairs, config) if zpairs else None
     if vtype in (F.T_STREAM_LISTPACKS, F.T_STREAM_LISTPACKS_2, F.T_STREAM_LISTPACKS_3):
-        raise RdbFormatError("streams are not supported yet")
+        from snakedis.persistence.rdb_stream import read_stream
+
+        return read_stream(r, vtype, config)  # an empty stream is a valid value
     if vtype in (F.T_MODULE_PRE_GA, F.T_MODULE_2):
         raise RdbFormatError("module values are not supported")
     raise RdbFormatError(f"Unknown RDB encoding type {vtype}")

@@ -248,9 +248,15 @@ def call(client: Client, cmd: Command, argv: list[bytes]) -> Any:
         if server.propagation_targets:
             if override is None:
                 server.propagate(client.db.id, argv)
-            else:
+            elif len(override) <= 1 or server.extensions.get("propagation_unit_open"):
                 for a in override:
                     server.propagate(client.db.id, a)
+            else:
+                # Several effects of one command are one unit, as Redis's propagatePendingCommands.
+                server.propagate(client.db.id, [b"MULTI"])
+                for a in override:
+                    server.propagate(client.db.id, a)
+                server.propagate(client.db.id, [b"EXEC"])
     elif override is not None:
         client.propagate_override = None
     return reply

@@ -618,7 +618,8 @@ def test_propagation():
     assert run("HEXPIRE", "h", 100, "NX", "FIELDS", 1, "f") == [0]
     assert log == []
     assert run("HPEXPIREAT", "h", 1, "FIELDS", 2, "f", "k") == [2, 2]
-    assert log == [[b"HDEL", b"h", b"f"], [b"HDEL", b"h", b"k"]]
+    # one HDEL per field, several effects of one command wrapped as one unit
+    assert log == [[b"MULTI"], [b"HDEL", b"h", b"f"], [b"HDEL", b"h", b"k"], [b"EXEC"]]
     log.clear()
     assert run("HPERSIST", "h", "FIELDS", 1, "g") == [1]
     assert log == [[b"HPERSIST", b"h", b"FIELDS", b"1", b"g"]]
