@@ -176,3 +176,13 @@ def reset(client: Client, args: list[bytes]) -> Any:
 
 
 __all__ = ["GROUP", "parse_int", "valid_client_name", "PushReply", "Simple"]
+
+
+def _cluster_disabled(client: Client, args: list[bytes]) -> Any:
+    """READONLY / READWRITE / ASKING outside cluster mode -> Redis's refusal."""
+    raise err("This instance has cluster support disabled")
+
+
+GROUP.add("readonly", 1, "loading stale fast", 0, 0, 0, "@connection", _cluster_disabled)
+GROUP.add("readwrite", 1, "loading stale fast", 0, 0, 0, "@connection", _cluster_disabled)
+GROUP.add("asking", 1, "fast", 0, 0, 0, "@connection", _cluster_disabled)

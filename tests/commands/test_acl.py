@@ -761,3 +761,9 @@ def test_gate_only_while_needed() -> None:
     assert "acl_gate" in server.extensions
     acl.set_user(b"default", [b"+@all"])
     assert "acl_gate" not in server.extensions
+
+
+def test_cluster_only_commands_refuse_like_redis(acl: Differ) -> None:
+    for name in ("READONLY", "READWRITE", "ASKING"):
+        acl(name)
+        acl(name, "extra")
