@@ -6,6 +6,7 @@ the fixture ends; no test uses a fixed port.
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import signal
@@ -40,6 +41,16 @@ def wait_for_port(port: int, proc: subprocess.Popen[Any], timeout: float = 15.0)
     raise RuntimeError(f"server on port {port} did not start")
 
 
+_RUNNING: set[ServerProcess] = set()
+
+
+@atexit.register
+def _stop_leftovers() -> None:
+    """A test that failed before its cleanup must still not leave a server running."""
+    for srv in list(_RUNNING):
+        srv.stop()
+
+
 class ServerProcess:
     """A running server process with its port and directory."""
 
@@ -64,6 +75,7 @@ class ServerProcess:
         env = dict(os.environ)
         env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
         self.proc = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT, cwd=self.dir, env=env)
+        _RUNNING.add(self)
         log.close()
         try:
             wait_for_port(self.port, self.proc)
@@ -81,6 +93,7 @@ class ServerProcess:
             return ""
 
     def stop(self) -> None:
+        _RUNNING.discard(self)
         proc = self.proc
         if proc is not None and proc.poll() is None:
             proc.send_signal(signal.SIGTERM)

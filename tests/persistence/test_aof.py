@@ -161,6 +161,9 @@ def test_corrupt_middle_refuses_to_start() -> None:
         f.write(data[:20] + b"garbage!" + data[20:])
     srv = ServerProcess("snakedis", ["--appendonly", "yes"])
     shutil.copytree(directory, os.path.join(srv.dir, "appendonlydir"))
-    with pytest.raises(RuntimeError, match="Bad file format"):
-        srv.start()
-    src.stop()
+    try:
+        with pytest.raises(RuntimeError, match="Bad file format"):
+            srv.start()
+    finally:
+        srv.stop()
+        src.stop()
