@@ -418,6 +418,10 @@ class _PyRequestParser:
         end = nl - 1 if nl > pos and buf[nl - 1] == 13 else nl
         line = bytes(buf[pos:end])
         self.pos = nl + 1
+        if b'"' not in line and b"'" not in line:
+            # No quoting: sdssplitargs is a whitespace split (the same ASCII isspace set).
+            args = line.split()
+            return args if args else False
         args = split_args(line)
         if args is None:
             raise ProtocolError("Protocol error: unbalanced quotes in request")
@@ -529,6 +533,18 @@ class RequestParser:
 
     def parse(self, data: bytes) -> tuple[list[list[bytes]], ProtocolError | None]:
         """Frame everything ``data`` completes; the error, if any, ends the stream."""
+        if self._py is None and self._tail is None and data[:1] != b"*":
+            # An inline request at a frame boundary: straight to the exact path, which hands
+            # the stream back to hiredis at the next multibulk.
+            self._py = _PyRequestParser()
+            self._py.buf += data
+            frames: list[list[bytes]] = []
+            chunk, err = self._run_exact(frames)
+            if err is not None or chunk is None:
+                return frames, err
+            more, err = self._parse_general(chunk)
+            frames.extend(more)
+            return frames, err
         if self._py is None and self._tail is None:
             # Fast path: a read holding exactly one canonical multibulk (no pipelining).
             reader = self._reader

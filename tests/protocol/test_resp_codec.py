@@ -151,3 +151,9 @@ def test_format_double_as_redis_7_0() -> None:
     assert format_double(math.inf) == b"inf" and format_double(-math.inf) == b"-inf"
     assert format_double(1e300) == b"1.0000000000000001e+300"
     assert format_double(3.0) == b"3"
+
+
+@given(st.binary(max_size=60).filter(lambda b: b'"' not in b and b"'" not in b))
+def test_unquoted_inline_split_is_a_whitespace_split(line: bytes) -> None:
+    """The inline fast path (bytes.split) agrees with sdssplitargs when nothing is quoted."""
+    assert split_args(line) == line.split()
