@@ -55,8 +55,16 @@ def timed_save(port: int) -> float:
 
 
 def timed_load(kind: str, dump: str) -> float:
+    """Start-up until the data is served: Redis answers -LOADING while it loads, so wait for PONG."""
     t0 = time.perf_counter()
     srv = BenchServer(kind, core=0, extra=["--dbfilename", os.path.basename(dump), "--dir", os.path.dirname(dump)])
+    r = redis.Redis(port=srv.port)
+    while True:
+        try:
+            if r.ping():
+                break
+        except redis.BusyLoadingError:
+            time.sleep(0.005)
     elapsed = time.perf_counter() - t0
     srv.proc.terminate()
     srv.proc.wait(60)

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from snakedis.persistence import rdb
 from snakedis.persistence.rdbformat import RdbFormatError
-from snakedis.protocol.resp import encode_command
+from snakedis.protocol.resp import encode_argv, encode_command
 
 if TYPE_CHECKING:
     from snakedis.server.core import Server
@@ -126,7 +126,7 @@ class Aof:
         if db_id != self.selected_db:
             buf.append(encode_command(b"SELECT", b"%d" % db_id))
             self.selected_db = db_id
-        buf.append(encode_command(*argv))
+        buf.append(encode_argv(argv))
         self.server.reply_barrier = True
 
     def before_sleep(self) -> None:

@@ -283,6 +283,19 @@ def encode_command(*args: bytes | str | int) -> bytes:
     return b"".join(parts)
 
 
+def encode_argv(argv: list[bytes]) -> bytes:
+    """``encode_command`` for an argv of bytes (bytearray allowed): the AOF/replication hot path."""
+    headers = _BULK_HEADERS
+    parts = [b"*%d\r\n" % len(argv)]
+    append = parts.append
+    for a in argv:
+        n = len(a)
+        append(headers[n] if n < 1024 else b"$%d\r\n" % n)
+        append(a)
+        append(b"\r\n")
+    return b"".join(parts)
+
+
 # --------------------------------------------------------------------------- integers
 
 

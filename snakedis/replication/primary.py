@@ -21,7 +21,7 @@ import time
 from typing import TYPE_CHECKING, Any, Final
 
 from snakedis.persistence import rdb
-from snakedis.protocol.resp import Raw, encode_command
+from snakedis.protocol.resp import Raw, encode_argv, encode_command
 
 if TYPE_CHECKING:
     from snakedis.server.connection import Client
@@ -86,7 +86,7 @@ class Primary:
         if db_id != self.selected_db:
             self.selected_db = db_id
             self.feed_raw(encode_command(b"SELECT", b"%d" % db_id))
-        self.feed_raw(encode_command(*argv))
+        self.feed_raw(encode_argv(argv))
 
     def feed_raw(self, data: bytes) -> None:
         """Append stream bytes: backlog, offset, and every replica's output."""

@@ -216,6 +216,10 @@ def call(client: Client, cmd: Command, argv: list[bytes]) -> Any:
         reply = ErrorReply(e.message)
     except Exception as e:  # a bug must cost one reply, never the connection or the server
         reply = _internal_error(server, cmd, e)
+    if type(reply) is list and len(reply) > 256 and not server.in_script:
+        # Building a big reply is part of the command's cost in Redis (KEYS *, LRANGE 0 -1):
+        # encode it here so SLOWLOG, LATENCY and commandstats see the real stall.
+        reply = Raw(client.encoders[list](reply))
     duration_ns = _perf_ns() - start
     if new_keys:
         server.new_key_candidates = None

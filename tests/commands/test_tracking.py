@@ -337,17 +337,14 @@ def test_reset_disables_tracking(both: Factory, uid: str) -> None:
     c("PING")
 
 
-def test_redis_py_client_side_cache(snakedis_proc, uid: str, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_redis_py_client_side_cache(snakedis_proc, uid: str) -> None:  # type: ignore[no-untyped-def]
     import redis
 
     try:
         from redis.cache import CacheConfig
-        from redis.connection import CacheProxyConnection
     except ImportError:
         pytest.skip("redis-py without client-side caching")
-    # redis-py gates the feature on the announced version (7.4); snakedis announces 7.2.x and
-    # implements the 7.0+ tracking protocol the cache relies on.
-    monkeypatch.setattr(CacheProxyConnection, "MIN_ALLOWED_VERSION", "7.0.0")
+    # redis-py enables its cache for servers announcing 7.4 or later: snakedis does, unpatched.
     r = redis.Redis(port=snakedis_proc.port, protocol=3, cache_config=CacheConfig())
     w = redis.Redis(port=snakedis_proc.port)
     try:
