@@ -234,7 +234,12 @@ class MasterLink:
 
     async def _stream(self, reader: asyncio.StreamReader) -> None:
         while True:
-            data = await reader.read(1 << 16)
+            # The primary PINGs every repl-ping-replica-period: silence past repl-timeout
+            # means the link is dead even if TCP has not noticed.
+            try:
+                data = await asyncio.wait_for(reader.read(1 << 16), self.server.config["repl-timeout"])
+            except TimeoutError:
+                raise ReplicationError("MASTER timeout: no data nor PING received...") from None
             if not data:
                 raise ReplicationError("connection lost")
             self.last_io = time.time()

@@ -209,3 +209,40 @@ def test_chained_replication_passes_the_stream_on(redis_proc) -> None:
         leaf.stop()
         middle.stop()
         primary.stop()
+
+
+@pytest.mark.parametrize("primary_kind,replica_kind", [("redis", "snakedis"), ("snakedis", "redis")])
+def test_replica_authenticates_with_masteruser_and_masterauth(primary_kind: str, replica_kind: str, redis_proc) -> None:
+    primary = ServerProcess(primary_kind, ["--requirepass", "s3cret"]).start()
+    replica = ServerProcess(replica_kind, ["--masterauth", "s3cret", "--masteruser", "default"])
+    replica.extra_args += ["--replicaof", "127.0.0.1", str(primary.port)]
+    replica.start()
+    try:
+        p = redis.Redis(port=primary.port, password="s3cret")
+        p.set("guarded", "v")
+        wait_until(lambda: redis.Redis(port=replica.port).get("guarded") == b"v", what="authenticated sync")
+    finally:
+        replica.stop()
+        primary.stop()
+
+
+def test_replica_notices_a_silent_primary_and_reconnects() -> None:
+    """repl-timeout: a primary that goes silent (SIGSTOP) is dropped; the link comes back later."""
+    import os
+    import signal
+
+    primary = ServerProcess("snakedis").start()
+    replica = ServerProcess("snakedis", ["--repl-timeout", "1", "--replicaof", "127.0.0.1", str(primary.port)]).start()
+    try:
+        r = redis.Redis(port=replica.port)
+        wait_until(lambda: r.info("replication")["master_link_status"] == "up", what="link up")
+        assert primary.proc is not None
+        os.kill(primary.proc.pid, signal.SIGSTOP)
+        try:
+            wait_until(lambda: r.info("replication")["master_link_status"] == "down", timeout=10, what="link down")
+        finally:
+            os.kill(primary.proc.pid, signal.SIGCONT)
+        wait_until(lambda: r.info("replication")["master_link_status"] == "up", timeout=15, what="link back")
+    finally:
+        replica.stop()
+        primary.stop()
