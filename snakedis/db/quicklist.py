@@ -28,6 +28,7 @@ from collections.abc import Iterable, Iterator
 from itertools import islice as _islice
 from typing import TYPE_CHECKING, ClassVar, Final
 
+from snakedis.db.listpack import entry_size
 from snakedis.protocol.resp import string2ll
 
 if TYPE_CHECKING:
@@ -52,41 +53,6 @@ def encode(value: bytes) -> bytes:
 def decode(item: bytes) -> bytes:
     """The element stored as ``item``."""
     return item[item.index(b"\n") + 1 : -2]
-
-
-def _backlen(n: int) -> int:
-    if n <= 127:
-        return 1
-    if n < 16383:
-        return 2
-    if n < 2097151:
-        return 3
-    if n < 268435455:
-        return 4
-    return 5
-
-
-def entry_size(value: bytes) -> int:
-    """Bytes one element takes in a listpack (``lpEncodeGetType`` + backlen)."""
-    n = len(value)
-    if 0 < n <= 20 and 48 <= value[-1] <= 57:
-        v = string2ll(value)
-        if v is not None:
-            if 0 <= v <= 127:
-                return 2
-            if -4096 <= v <= 4095:
-                return 3
-            if -32768 <= v <= 32767:
-                return 4
-            if -8388608 <= v <= 8388607:
-                return 5
-            if -2147483648 <= v <= 2147483647:
-                return 6
-            return 10
-    if n < 64:
-        return n + 2
-    enc = n + 2 if n < 4096 else n + 5
-    return enc + _backlen(enc)
 
 
 # Listpack size of a stored (encoded) non-integer element, by the stored item's length.

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from sortedcontainers import SortedDict  # type: ignore[import-untyped]
 
-from snakedis.protocol.resp import string2ll
+from snakedis.db.listpack import entry_size, int_entry_size
 
 if TYPE_CHECKING:
     from snakedis.config import Config
@@ -58,42 +58,8 @@ def _i64(v: int) -> int:
     return v - (1 << 64) if v >> 63 else v
 
 
-def lp_int_size(v: int) -> int:
-    """Bytes of a listpack integer element (encoding plus backlen)."""
-    if 0 <= v <= 127:
-        return 2
-    if -4096 <= v <= 4095:
-        return 3
-    if -32768 <= v <= 32767:
-        return 4
-    if -8388608 <= v <= 8388607:
-        return 5
-    if -(2**31) <= v <= 2**31 - 1:
-        return 6
-    return 10
-
-
-def _backlen_size(n: int) -> int:
-    if n <= 127:
-        return 1
-    if n < 16383:
-        return 2
-    if n < 2097151:
-        return 3
-    if n < 268435455:
-        return 4
-    return 5
-
-
-def lp_str_size(s: bytes) -> int:
-    """Bytes of a listpack element holding ``s`` (integers are stored as integers)."""
-    n = len(s)
-    if 0 < n <= 20:
-        v = string2ll(s)
-        if v is not None:
-            return lp_int_size(v)
-    enc = n + (1 if n < 64 else 2 if n < 4096 else 5)
-    return enc + _backlen_size(enc)
+lp_int_size = int_entry_size  # bytes of a listpack integer entry
+lp_str_size = entry_size  # bytes of a listpack entry holding ``s`` (integers as integers)
 
 
 # --------------------------------------------------------------------------- structures
