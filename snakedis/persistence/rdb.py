@@ -20,8 +20,13 @@ from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Any, Final
 
 from snakedis import REDIS_VERSION
+from snakedis.db.hash import RedisHash
+from snakedis.db.quicklist import Quicklist
+from snakedis.db.set import HASHTABLE, INTSET, LISTPACK, RedisSet
+from snakedis.db.zset import ZSet
 from snakedis.persistence import rdbformat as F
 from snakedis.persistence.rdbformat import RdbFormatError, RdbReader, RdbWriter
+from snakedis.protocol.resp import string2ll
 
 if TYPE_CHECKING:
     from snakedis.config import Config
@@ -126,34 +131,49 @@ def _zset_record(value: Any, compress: bool) -> tuple[int, bytes]:
 
 
 def _make_list(items: list[bytes], config: Config) -> Any:
-    from snakedis.db.quicklist import Quicklist
-
     return Quicklist.from_values(items, config["list-max-listpack-size"])
 
 
 def _make_set(members: list[bytes], config: Config) -> Any:
-    from snakedis.db.set import RedisSet
-
+    """A set as Redis 7.2 builds one on load: intset, listpack or hashtable by size and content."""
     cfg = config.values
-    s = RedisSet.create(members[0], len(members), cfg)
-    for m in members:
-        s.add(m, cfg)
+    n = len(members)
+    ints = [string2ll(m) for m in members] if n <= cfg["set-max-intset-entries"] else None
+    if ints is not None and None not in ints:
+        s = RedisSet(INTSET)
+        order = sorted(zip(ints, members, strict=True))  # type: ignore[arg-type]
+        s.items = [m for _, m in order]
+    elif n <= cfg["set-max-listpack-entries"] and max(map(len, members)) <= cfg["set-max-listpack-value"]:
+        s = RedisSet(LISTPACK)
+        s.items = list(members)
+    else:
+        s = RedisSet(HASHTABLE)
+        s.items = list(members)
+    s.pos = {m: i for i, m in enumerate(s.items)}
+    if len(s.pos) != n:  # duplicates in a corrupt file: keep Redis's set semantics
+        s.items = list(dict.fromkeys(s.items))
+        s.pos = {m: i for i, m in enumerate(s.items)}
     return s
 
 
 def _make_hash(flat: list[bytes], config: Config) -> Any:
-    from snakedis.db.hash import RedisHash
-
+    """A hash built directly: listpack while small enough (Redis 7.2's rule), else hashtable."""
     cfg = config.values
     h = RedisHash()
-    for f, v in F.pairs(flat):
-        h.set(f, v, cfg)
+    keys = flat[0::2]
+    vals = flat[1::2]
+    pos = {k: i for i, k in enumerate(keys)}
+    if len(pos) != len(keys):  # repeated fields in a corrupt file: last value wins, as HSET
+        for f, v in zip(keys, vals, strict=True):
+            h.set(f, v, cfg)
+        return h
+    h.keys, h.vals, h.pos = keys, vals, pos
+    maxv = cfg["hash-max-listpack-value"]
+    h.ht = len(keys) > cfg["hash-max-listpack-entries"] or max(map(len, flat)) > maxv
     return h
 
 
 def _make_zset(pairs: list[tuple[bytes, float]], config: Config) -> Any:
-    from snakedis.db.zset import ZSet
-
     return ZSet.from_pairs(pairs, config)
 
 
