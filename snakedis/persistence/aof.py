@@ -96,6 +96,8 @@ class Aof:
         self.current_size = 0
         self.delayed_fsync = 0
         self.last_timestamp = 0
+        self.timestamps = bool(server.config["aof-timestamp-enabled"])
+        server.config.watch("aof-timestamp-enabled", lambda v: setattr(self, "timestamps", bool(v)))
 
     # ------------------------------------------------------------------ paths
 
@@ -118,7 +120,7 @@ class Aof:
         if not self.enabled or self.server.loading:
             return
         buf = self.buf
-        if self.server.config["aof-timestamp-enabled"]:
+        if self.timestamps:
             now = int(time.time())
             if now != self.last_timestamp:
                 self.last_timestamp = now

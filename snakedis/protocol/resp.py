@@ -283,8 +283,24 @@ def encode_command(*args: bytes | str | int) -> bytes:
     return b"".join(parts)
 
 
+_ARGV_FORMATS: Final = {n: b"*%d\r\n" % n + b"$%d\r\n%b\r\n" * n for n in range(1, 5)}
+
+
 def encode_argv(argv: list[bytes]) -> bytes:
-    """``encode_command`` for an argv of bytes (bytearray allowed): the AOF/replication hot path."""
+    """``encode_command`` for an argv of bytes (bytearray allowed): the AOF/replication hot path.
+
+    Commands of up to four arguments (most writes) take one %-format.
+    """
+    n = len(argv)
+    if n == 3:
+        a0, a1, a2 = argv
+        return _ARGV_FORMATS[3] % (len(a0), a0, len(a1), a1, len(a2), a2)
+    if n == 2:
+        a0, a1 = argv
+        return _ARGV_FORMATS[2] % (len(a0), a0, len(a1), a1)
+    if n == 4:
+        a0, a1, a2, a3 = argv
+        return _ARGV_FORMATS[4] % (len(a0), a0, len(a1), a1, len(a2), a2, len(a3), a3)
     headers = _BULK_HEADERS
     parts = [b"*%d\r\n" % len(argv)]
     append = parts.append

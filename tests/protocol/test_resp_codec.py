@@ -157,3 +157,11 @@ def test_format_double_as_redis_7_0() -> None:
 def test_unquoted_inline_split_is_a_whitespace_split(line: bytes) -> None:
     """The inline fast path (bytes.split) agrees with sdssplitargs when nothing is quoted."""
     assert split_args(line) == line.split()
+
+
+@given(st.lists(st.binary(max_size=2000), min_size=1, max_size=7))
+def test_encode_argv_equals_encode_command(argv: list[bytes]) -> None:
+    from snakedis.protocol.resp import encode_argv
+
+    assert encode_argv(argv) == encode_command(*argv)
+    assert encode_argv([bytearray(a) for a in argv]) == encode_command(*argv)
