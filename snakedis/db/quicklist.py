@@ -105,12 +105,16 @@ class Quicklist:
     # ------------------------------------------------------------------ construction
 
     @classmethod
-    def from_values(cls, values: Iterable[bytes], fill: int = -2) -> Quicklist:
-        """A list of ``values`` encoded as Redis 7.2 would create it (SORT STORE, RESTORE)."""
+    def from_values(cls, values: Iterable[bytes], fill: int = -2, entries_bytes: int | None = None) -> Quicklist:
+        """A list of ``values`` encoded as Redis 7.2 would create it (SORT STORE, RESTORE).
+
+        ``entries_bytes``, when the caller knows it (an RDB listpack's size), saves sizing
+        each element again.
+        """
         ql = cls()
         vals = list(values)
         ql.items.extend(map(encode, vals))
-        ql.lp_bytes += sum(map(entry_size, vals))
+        ql.lp_bytes += sum(map(entry_size, vals)) if entries_bytes is None else entries_bytes
         ql.packed = not exceeds_limit(fill, ql.lp_bytes, len(vals))
         return ql
 

@@ -186,16 +186,23 @@ def _read_value(r: RdbReader, vtype: int, config: Config) -> Any:
         return _make_list(items, config) if items else None
     if vtype in (F.T_LIST_QUICKLIST, F.T_LIST_QUICKLIST_2):
         items = []
+        entries_bytes: int | None = 0  # listpack entry bytes, known from the blobs' sizes
         for _ in range(r.length()):
             container = r.length() if vtype == F.T_LIST_QUICKLIST_2 else F.QUICKLIST_NODE_PACKED
             blob = r.string()
             if container == F.QUICKLIST_NODE_PLAIN:
                 items.append(blob)
+                entries_bytes = None
             elif vtype == F.T_LIST_QUICKLIST_2:
                 items.extend(F.parse_listpack(blob))
+                if entries_bytes is not None:
+                    entries_bytes += len(blob) - 7  # minus the listpack header and end byte
             else:
                 items.extend(F.parse_ziplist(blob))
-        return _make_list(items, config) if items else None
+                entries_bytes = None
+        if not items:
+            return None
+        return Quicklist.from_values(items, config["list-max-listpack-size"], entries_bytes)
     if vtype == F.T_LIST_ZIPLIST:
         items = F.parse_ziplist(r.string())
         return _make_list(items, config) if items else None

@@ -63,3 +63,11 @@ def test_writer_checksum_matches_content() -> None:
     w.finish()
     data = buf.getvalue()
     assert int.from_bytes(data[-8:], "little") == F.crc64(data[:-8])
+
+
+@given(items_st)
+def test_listpack_size_matches_the_entry_sizes_lists_track(items: list[bytes]) -> None:
+    """RDB load sizes a list from its listpack blobs: the same bytes db/listpack.py counts."""
+    from snakedis.db.listpack import entry_size
+
+    assert len(F.build_listpack(items)) - 7 == sum(map(entry_size, items))
