@@ -23,6 +23,7 @@ Invariants:
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 import time
@@ -386,6 +387,8 @@ class Aof:
         server = self.server
         server.loading = True
         start = time.time()
+        gc_was_enabled = gc.isenabled()
+        gc.disable()  # as for RDB loading: no collections while the keyspace is rebuilt
         try:
             incr = [f for f in files if f.kind == INCR]
             for f in files:
@@ -405,6 +408,9 @@ class Aof:
                     self.replay(data, f.name, is_last)
         finally:
             server.loading = False
+            if gc_was_enabled:
+                gc.enable()
+            gc.freeze()
         server.log(f"DB loaded from append only file: {time.time() - start:.3f} seconds")
         return True
 

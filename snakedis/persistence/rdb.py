@@ -13,6 +13,7 @@ either the old file or the new one.
 
 from __future__ import annotations
 
+import gc
 import os
 import struct
 import time
@@ -342,7 +343,28 @@ def load_rdb(
     on_function: Callable[[bytes], None] | None = None,
     verify_checksum: bool = True,
 ) -> LoadResult:
-    """Load a whole RDB image into ``server``'s databases (which the caller emptied)."""
+    """Load a whole RDB image into ``server``'s databases (which the caller emptied).
+
+    The cyclic GC is paused while millions of values are created (its collections would
+    re-walk everything loaded so far, again and again), and what was loaded is then frozen
+    out of future collections: keyspace values hold no reference cycles.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _load_rdb(data, server, on_function, verify_checksum)
+    finally:
+        if enabled:
+            gc.enable()
+        gc.freeze()
+
+
+def _load_rdb(
+    data: bytes,
+    server: Server,
+    on_function: Callable[[bytes], None] | None,
+    verify_checksum: bool,
+) -> LoadResult:
     r = RdbReader(data)
     magic = r.take(9)
     if magic[:5] != b"REDIS":
