@@ -231,14 +231,14 @@ class ZSet:
 
     @classmethod
     def from_pairs(cls, pairs: Iterable[tuple[bytes, float]], config: Config) -> ZSet:
-        """A whole new set (STORE commands): encoded by its final size, as Redis does."""
-        zs = cls(False)
+        """A whole new set (STORE commands, loading): encoded by its final size, as Redis does."""
+        zs = cls.__new__(cls)  # not cls(): that would build a SortedList only to replace it
         scores = dict(pairs)
         zs.scores = scores
         entries = config["zset-max-listpack-entries"]
         maxlen = config["zset-max-listpack-value"]
-        if len(scores) <= entries and all(len(m) <= maxlen for m in scores):
-            zs.listpack = True
+        zs.listpack = len(scores) <= entries and max(map(len, scores), default=0) <= maxlen
+        if zs.listpack:
             for m, s in scores.items():
                 if s == 0.0:
                     scores[m] = 0.0

@@ -217,6 +217,9 @@ def build_listpack(items: Iterable[bytes]) -> bytes:
     return struct.pack("<IH", total, count) + body + b"\xff"
 
 
+_SMALL_UINTS: Final = [b"%d" % i for i in range(128)]
+
+
 def parse_listpack(blob: bytes) -> list[bytes]:
     """Elements of a listpack, integers as their decimal text (as Redis returns them)."""
     if len(blob) < 7:
@@ -225,18 +228,22 @@ def parse_listpack(blob: bytes) -> list[bytes]:
     if total != len(blob) or blob[-1] != 0xFF:
         raise RdbFormatError("listpack size mismatch")
     out: list[bytes] = []
+    append = out.append
+    small = _SMALL_UINTS
     p = 6
     end = len(blob) - 1
     while p < end:
         b = blob[p]
-        if b < 0x80:
-            out.append(b"%d" % b)
-            size = 1
-        elif b < 0xC0:
+        if b < 0x80:  # 7-bit uint: one byte plus a one-byte back-length
+            append(small[b])
+            p += 2
+            continue
+        if b < 0xC0:  # 6-bit string: at most 64 bytes, so a one-byte back-length
             n = b & 0x3F
-            out.append(blob[p + 1 : p + 1 + n])
-            size = 1 + n
-        elif b < 0xE0:
+            append(blob[p + 1 : p + 1 + n])
+            p += n + 2
+            continue
+        if b < 0xE0:
             u = ((b & 0x1F) << 8) | blob[p + 1]
             out.append(b"%d" % (u - 0x2000 if u >= 0x1000 else u))
             size = 2
