@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Final
 
-from snakedis.commands.args import parse_int
+from snakedis.commands.args import parse_int, parse_mpop
 from snakedis.commands.table import CommandGroup
 from snakedis.db.quicklist import BULK_HEADERS, Quicklist, decode, encode, entry_size
 from snakedis.protocol.errors import (
@@ -255,30 +255,6 @@ def rpop(client: Client, args: list[bytes]) -> Any:
     return _pop(client, args, False)
 
 
-def _parse_mpop(args: list[bytes], numkeys_idx: int) -> tuple[list[bytes], bool, int]:
-    """LMPOP/BLMPOP arguments from ``numkeys``: (keys, head, count)."""
-    numkeys = string2ll(args[numkeys_idx])
-    if numkeys is None or numkeys < 1:
-        raise CommandError("ERR numkeys should be greater than 0")
-    where_idx = numkeys_idx + numkeys + 1
-    if where_idx >= len(args):
-        raise CommandError(SYNTAX)
-    head = _where(args[where_idx])
-    count = -1
-    j = where_idx + 1
-    argc = len(args)
-    while j < argc:
-        if count == -1 and args[j].lower() == b"count" and j + 1 < argc:
-            j += 1
-            count = string2ll(args[j]) or 0
-            if count < 1:
-                raise CommandError("ERR count should be greater than 0")
-        else:
-            raise CommandError(SYNTAX)
-        j += 1
-    return args[numkeys_idx + 1 : where_idx], head, (1 if count == -1 else count)
-
-
 def _pop_range_reply(client: Client, ql: Quicklist, key: bytes, head: bool, count: int) -> tuple[Raw, int]:
     """``listPopRangeAndReplyWithKey``: pop up to count, reply ``[key, [items]]``."""
     items = ql.pop_many(count, head)
@@ -293,7 +269,7 @@ def _mpop_propagation(key: bytes, head: bool, n: int) -> list[bytes]:
 @command("lmpop", -4, "write movablekeys", 0, 0, 0, "@list", getkeys=lambda a: _mpop_keys(a, 1))
 def lmpop(client: Client, args: list[bytes]) -> Any:
     """LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count] -> [key, [elements]] or nil array."""
-    keys, head, count = _parse_mpop(args, 1)
+    keys, head, count = parse_mpop(args, 1, _WHERE)
     db = client.db
     for key in keys:
         ql = _write_lookup(db, key)
@@ -698,7 +674,7 @@ def brpop(client: Client, args: list[bytes]) -> Any:
 @command("blmpop", -5, "write blocking movablekeys", 0, 0, 0, "@list", getkeys=lambda a: _mpop_keys(a, 2))
 def blmpop(client: Client, args: list[bytes]) -> Any:
     """BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count] -> [key, [elements]] or nil array."""
-    keys, head, count = _parse_mpop(args, 2)
+    keys, head, count = parse_mpop(args, 2, _WHERE)
     timeout = parse_timeout(args[1])
     return _blocking_pop(client, keys, head, count, timeout)
 

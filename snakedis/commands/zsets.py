@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING, Any, Final
 
+from snakedis.commands.args import parse_mpop
 from snakedis.commands.lookup import read_typed, write_typed
 from snakedis.commands.table import CommandGroup
 from snakedis.db.zset import (
@@ -628,35 +629,7 @@ def zpopmax(client: Client, args: list[bytes]) -> Any:
     return _zpop(client, args, True)
 
 
-def parse_mpop(args: list[bytes], numkeys_idx: int) -> tuple[list[bytes], bool, int]:
-    """``numkeys key [key ...] MIN|MAX [COUNT count]`` for ZMPOP/BZMPOP."""
-    numkeys = string2ll(args[numkeys_idx])
-    if numkeys is None or numkeys < 1:
-        raise CommandError("ERR numkeys should be greater than 0")
-    where_idx = numkeys_idx + numkeys + 1
-    if where_idx >= len(args):
-        raise CommandError(SYNTAX)
-    where = args[where_idx].lower()
-    if where == b"min":
-        from_max = False
-    elif where == b"max":
-        from_max = True
-    else:
-        raise CommandError(SYNTAX)
-    count = -1
-    j = where_idx + 1
-    n = len(args)
-    while j < n:
-        if count == -1 and args[j].lower() == b"count" and j + 1 < n:
-            j += 1
-            c = string2ll(args[j])
-            if c is None or c < 1:
-                raise CommandError("ERR count should be greater than 0")
-            count = c
-        else:
-            raise CommandError(SYNTAX)
-        j += 1
-    return args[numkeys_idx + 1 : where_idx], from_max, (1 if count == -1 else count)
+_MIN_MAX: Final = {b"min": False, b"max": True}
 
 
 def mpop_serve(client: Client, keys: list[bytes], from_max: bool, count: int) -> Any:
@@ -676,7 +649,7 @@ def mpop_serve(client: Client, keys: list[bytes], from_max: bool, count: int) ->
 @command("zmpop", -4, "write movablekeys", 0, 0, 0, "@sortedset", getkeys=lambda a: _numkeys_keys(a, 1))
 def zmpop(client: Client, args: list[bytes]) -> Any:
     """ZMPOP numkeys key [key ...] MIN|MAX [COUNT count] -> [key, [[member, score] ...]] or nil."""
-    keys, from_max, count = parse_mpop(args, 1)
+    keys, from_max, count = parse_mpop(args, 1, _MIN_MAX)
     reply = mpop_serve(client, keys, from_max, count)
     return NULL_ARRAY if reply is None else reply
 
@@ -756,7 +729,7 @@ def bzmpop(client: Client, args: list[bytes]) -> Any:
     from snakedis.server.blocking import block_client, parse_timeout
 
     timeout = parse_timeout(args[1])
-    keys, from_max, count = parse_mpop(args, 2)
+    keys, from_max, count = parse_mpop(args, 2, _MIN_MAX)
     reply = mpop_serve(client, keys, from_max, count)
     if reply is not None:
         return reply
@@ -1044,4 +1017,4 @@ def _listpack_score(v: float) -> bytes:
     return format_double(v)
 
 
-__all__ = ["GROUP", "read_zset", "write_zset", "mpop_serve", "parse_mpop", "pop_from", "format_double"]
+__all__ = ["GROUP", "read_zset", "write_zset", "mpop_serve", "pop_from", "format_double"]
