@@ -351,6 +351,14 @@ class Param:
                     value = parse_memory(text)
                 except ConfigError:
                     raise ConfigError("argument must be a memory or percent value") from None
+                value = min(value, 2**64 - 1)  # memtoull saturates
+                if value > 2**63 - 1:
+                    # Redis keeps percentages as negative values: a byte count past LLONG_MAX
+                    # reads back as the percentage 2^64 - value.
+                    pct = 2**64 - value
+                    if pct > 100:
+                        raise ConfigError("percentage argument must be less or equal to 100")
+                    return f"{pct}%"
             else:
                 value = parse_memory(text)
             if value < 0:

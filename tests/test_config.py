@@ -350,3 +350,13 @@ def test_config_set_timeout_closes_idle_clients(fresh_snakedis: Any) -> None:
     idle.sock.settimeout(10)
     assert idle.read_until_closed() == b""
     admin.close()
+
+
+def test_maxmemory_clients_byte_counts_past_llong_max_read_as_percentages(diff) -> None:  # type: ignore[no-untyped-def]
+    """Redis stores percentages as negative numbers; huge byte counts land there (found by hypothesis)."""
+    try:
+        for value in ("9223372036854775807", "9223372036854775808", "18446744073709551615", "18446744073709551520", "99999999999999999999"):
+            diff("CONFIG", "SET", "maxmemory-clients", value)
+            diff("CONFIG", "GET", "maxmemory-clients")
+    finally:
+        diff("CONFIG", "SET", "maxmemory-clients", "0")
