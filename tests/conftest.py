@@ -12,8 +12,15 @@ import sys
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
 
 sys.path.insert(0, os.path.dirname(__file__))
+
+# CI replays the same examples every run (a red CI must be reproducible); local runs explore
+# new random examples each time, which is how edge cases get found.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("dev", deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 from rawclient import RawClient  # noqa: E402
 from respparse import normalize_unordered  # noqa: E402
