@@ -55,6 +55,48 @@ def _signed(b: int) -> int:
 # ----------------------------------------------------------------------------- reference
 
 
+def _scan_class(p: bytes, pi: int, plen: int, sc: int, nocase: bool) -> tuple[bool, int, int]:
+    """Redis's ``[...]`` loop for one byte ``sc``, from just after ``[``/``^``.
+
+    Returns (matched, pi, plen) with ``pi`` on the closing ``]`` (or the last pattern byte),
+    exactly where Redis's loop leaves it; the reference and the class tables share it.
+    """
+    matched = False
+    while True:
+        pc = p[pi]
+        if pc == 92 and plen >= 2:
+            pi += 1
+            plen -= 1
+            if p[pi] == sc:
+                matched = True
+        elif pc == 93:
+            break
+        elif plen == 0:
+            pi -= 1
+            plen += 1
+            break
+        elif plen >= 3 and p[pi + 1] == 45:
+            lo = _signed(pc)
+            hi = _signed(p[pi + 2])
+            ch = _signed(sc)
+            if lo > hi:
+                lo, hi = hi, lo
+            if nocase:
+                lo, hi, ch = _tolower(lo), _tolower(hi), _tolower(ch)
+            pi += 2
+            plen -= 2
+            if lo <= ch <= hi:
+                matched = True
+        elif not nocase:
+            if pc == sc:
+                matched = True
+        elif _tolower(pc) == _tolower(sc):
+            matched = True
+        pi += 1
+        plen -= 1
+    return matched, pi, plen
+
+
 def stringmatchlen(pattern: bytes, string: bytes, nocase: bool = False) -> bool:
     """Direct transcription of Redis's recursive ``stringmatchlen`` (the reference)."""
     skip = [False]
@@ -90,42 +132,7 @@ def _impl(p: bytes, pi: int, plen: int, s: bytes, si: int, slen: int, nocase: bo
             if negate:
                 pi += 1
                 plen -= 1
-            matched = False
-            sc = s[si]
-            while True:
-                pc = p[pi]
-                if pc == 92 and plen >= 2:
-                    pi += 1
-                    plen -= 1
-                    if p[pi] == sc:
-                        matched = True
-                elif pc == 93:
-                    break
-                elif plen == 0:
-                    pi -= 1
-                    plen += 1
-                    break
-                elif plen >= 3 and p[pi + 1] == 45:
-                    start = _signed(pc)
-                    end = _signed(p[pi + 2])
-                    ch = _signed(sc)
-                    if start > end:
-                        start, end = end, start
-                    if nocase:
-                        start = _tolower(start)
-                        end = _tolower(end)
-                        ch = _tolower(ch)
-                    pi += 2
-                    plen -= 2
-                    if start <= ch <= end:
-                        matched = True
-                elif not nocase:
-                    if pc == sc:
-                        matched = True
-                elif _tolower(pc) == _tolower(sc):
-                    matched = True
-                pi += 1
-                plen -= 1
+            matched, pi, plen = _scan_class(p, pi, plen, s[si], nocase)
             if negate:
                 matched = not matched
             if not matched:
@@ -198,40 +205,7 @@ def _class(p: bytes, i: int, n: int, nocase: bool) -> tuple[int, bytes]:
     table = bytearray(256)
     end_i = i
     for sc in range(256):
-        pi, pl = start_i, start_len
-        matched = False
-        while True:
-            pc = p[pi]
-            if pc == 92 and pl >= 2:
-                pi += 1
-                pl -= 1
-                if p[pi] == sc:
-                    matched = True
-            elif pc == 93:
-                break
-            elif pl == 0:
-                pi -= 1
-                pl += 1
-                break
-            elif pl >= 3 and p[pi + 1] == 45:
-                lo = _signed(pc)
-                hi = _signed(p[pi + 2])
-                ch = _signed(sc)
-                if lo > hi:
-                    lo, hi = hi, lo
-                if nocase:
-                    lo, hi, ch = _tolower(lo), _tolower(hi), _tolower(ch)
-                pi += 2
-                pl -= 2
-                if lo <= ch <= hi:
-                    matched = True
-            elif not nocase:
-                if pc == sc:
-                    matched = True
-            elif _tolower(pc) == _tolower(sc):
-                matched = True
-            pi += 1
-            pl -= 1
+        matched, pi, _ = _scan_class(p, start_i, start_len, sc, nocase)
         if negate:
             matched = not matched
         table[sc] = matched
