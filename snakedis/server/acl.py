@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from snakedis.commands.table import ACL_CATEGORIES, Command, Flag
 from snakedis.protocol.errors import CommandError
-from snakedis.util.glob import stringmatchlen
+from snakedis.util.glob import match as glob_match
 
 if TYPE_CHECKING:
     from snakedis.server.connection import Client
@@ -360,7 +360,7 @@ class Selector:
         if self.allkeys:
             return True
         for pat, flags in self.patterns:
-            if flags & need == need and stringmatchlen(pat, key):
+            if flags & need == need and glob_match(pat, key):
                 return True
         return False
 
@@ -368,7 +368,7 @@ class Selector:
         if self.allchannels:
             return True
         for pat in self.channels:
-            if (literal and pat == channel) or (not literal and stringmatchlen(pat, channel)):
+            if (literal and pat == channel) or (not literal and glob_match(pat, channel)):
                 return True
         return False
 
@@ -715,7 +715,7 @@ class Acl:
                 continue
             kill = any(p not in upcoming for p in c.patterns)
             if not kill:
-                kill = any(not any(stringmatchlen(u, ch) for u in upcoming) for ch in (*c.channels, *c.shard_channels))
+                kill = any(not any(glob_match(u, ch) for u in upcoming) for ch in (*c.channels, *c.shard_channels))
             if kill:
                 c.close()
 
