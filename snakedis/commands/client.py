@@ -81,7 +81,6 @@ def _flags(c: Client) -> str:
         out += "e"
     if c.no_touch:
         out += "T"
-    out += c.flags_extra
     return out or "N"
 
 

@@ -23,38 +23,13 @@ command = GROUP.command
 
 def install(server: Server) -> None:
     """Primary-side state from the start (the backlog is created with the first replica)."""
-    primary = primary_module.install(server)
-    if "info_replication" not in server.extensions:
-        server.extensions["info_replication"] = lambda: info_lines(server)
-        server.extensions["replids"] = _ReplIds(primary)
+    primary_module.install(server)
+    if "wait_waiters" not in server.extensions:
         server.cron_hooks.append(lambda: replica_module.cron(server))
         server.extensions["wait_waiters"] = WaitWaiters(server)
         server.cron_hooks.append(server.extensions["wait_waiters"].check)
         server.config.watch("min-replicas-to-write", lambda v: _sync_min_replicas_gate(server))
         _sync_min_replicas_gate(server)
-
-
-class _ReplIds(list):  # type: ignore[type-arg]
-    """DEBUG CHANGE-REPL-ID and INFO read [replid, replid2] through this live view."""
-
-    def __init__(self, primary: primary_module.Primary) -> None:
-        super().__init__()
-        self.primary = primary
-
-    def __getitem__(self, i: Any) -> Any:
-        return [self.primary.replid, self.primary.replid2][i]
-
-    def __setitem__(self, i: Any, value: Any) -> None:
-        if i == 0:
-            self.primary.replid = value
-        else:
-            self.primary.replid2 = value
-
-    def __iter__(self) -> Any:
-        return iter([self.primary.replid, self.primary.replid2])
-
-    def __len__(self) -> int:
-        return 2
 
 
 def _stale_gate(client: Any, cmd: Any, argv: list[bytes]) -> bytes | None:

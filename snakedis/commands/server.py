@@ -766,32 +766,10 @@ def _info_stats(server: Server) -> list[str]:
     ]
 
 
-def replication_ids(server: Server) -> list[str]:
-    """[replid, replid2]; DEBUG CHANGE-REPL-ID replaces them."""
-    ids = server.extensions.get("replids")
-    if ids is None:
-        ids = server.extensions["replids"] = [os.urandom(20).hex(), "0" * 40]
-    return ids  # type: ignore[no-any-return]
-
-
 def _info_replication(server: Server) -> list[str]:
-    hook = server.extensions.get("info_replication")
-    if hook is not None:
-        return list(hook())
-    replid, replid2 = replication_ids(server)
-    return [
-        "role:master",
-        "connected_slaves:0",
-        "master_failover_state:no-failover",
-        f"master_replid:{replid}",
-        f"master_replid2:{replid2}",
-        "master_repl_offset:0",
-        "second_repl_offset:-1",
-        "repl_backlog_active:0",
-        f"repl_backlog_size:{server.config['repl-backlog-size']}",
-        "repl_backlog_first_byte_offset:0",
-        "repl_backlog_histlen:0",
-    ]
+    from snakedis.commands.replication import info_lines
+
+    return info_lines(server)
 
 
 def _info_cpu(server: Server) -> list[str]:
@@ -1229,13 +1207,11 @@ def debug(client: Client, args: list[bytes]) -> Any:
     if sub == b"populate" and 3 <= n <= 5:
         return _populate(client, args)
     if sub == b"change-repl-id" and n == 2:
-        hook = server.extensions.get("change_repl_id")
-        if hook is not None:
-            hook()
-        else:
-            ids = replication_ids(server)
-            ids[1] = ids[0]
-            ids[0] = os.urandom(20).hex()
+        from snakedis.replication.primary import install as replication_state
+
+        primary = replication_state(server)
+        primary.replid2 = primary.replid
+        primary.replid = os.urandom(20).hex()
         return OK
     if sub == b"quicklist-packed-threshold" and n == 3:
         from snakedis.config import parse_memory

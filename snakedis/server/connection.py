@@ -85,7 +85,6 @@ class Client(asyncio.Protocol):
         self.no_touch = False
         self.tracking: Any = None
         self.soft_limit_since = 0.0
-        self.flags_extra = ""
         self.propagate_override: list[list[bytes]] | None = None
         self.in_exec = False
 
