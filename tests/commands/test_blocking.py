@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from faketransport import FakeTransport
 from rawclient import RawClient, encode_request
 
 KEYS = ("q", "q1", "q2", "s", "k", "d")
@@ -404,36 +405,6 @@ def test_keyspace_events_of_served_pops(pair) -> None:  # type: ignore[no-untype
 # --------------------------------------------------------------------------- in-process
 
 
-class _Transport:
-    def __init__(self) -> None:
-        self.data = bytearray()
-        self.closed = False
-
-    def write(self, data: bytes) -> None:
-        self.data += data
-
-    def get_extra_info(self, name: str, default: object = None) -> object:
-        return {"peername": ("127.0.0.1", 5555), "sockname": ("127.0.0.1", 6379)}.get(name, default)
-
-    def set_write_buffer_limits(self, high: int) -> None:
-        pass
-
-    def get_write_buffer_size(self) -> int:
-        return 0
-
-    def close(self) -> None:
-        self.closed = True
-
-    def abort(self) -> None:
-        self.closed = True
-
-    def pause_reading(self) -> None:
-        pass
-
-    def resume_reading(self) -> None:
-        pass
-
-
 @pytest.fixture
 def inproc() -> Iterator[Any]:
     from snakedis.server.connection import Client
@@ -445,7 +416,7 @@ def inproc() -> Iterator[Any]:
 
     def connect() -> Any:
         c = Client(server)
-        t = _Transport()
+        t = FakeTransport()
         c.connection_made(t)  # type: ignore[arg-type]
         c.t = t  # type: ignore[attr-defined]
         return c
@@ -565,7 +536,7 @@ def test_timer_fires_on_the_loop() -> None:
         server = Server()
         server.loop = asyncio.get_running_loop()
         c = Client(server)
-        t = _Transport()
+        t = FakeTransport()
         c.connection_made(t)  # type: ignore[arg-type]
         start = time.monotonic()
         c.data_received(encode_request(("BLPOP", "q", "0.1")))

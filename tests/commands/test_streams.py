@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 
+from faketransport import FakeTransport
 from rawclient import RawClient, encode_request
 from respparse import encode, parse
 
@@ -937,36 +938,6 @@ def test_state_machine(diff) -> None:  # type: ignore[no-untyped-def]
 # --------------------------------------------------------------------------- propagation (in-process)
 
 
-class _Transport:
-    def __init__(self) -> None:
-        self.data = bytearray()
-        self.closed = False
-
-    def write(self, data: bytes) -> None:
-        self.data += data
-
-    def get_extra_info(self, name: str, default: object = None) -> object:
-        return {"peername": ("127.0.0.1", 5555), "sockname": ("127.0.0.1", 6380)}.get(name, default)
-
-    def set_write_buffer_limits(self, high: int) -> None:
-        pass
-
-    def get_write_buffer_size(self) -> int:
-        return 0
-
-    def close(self) -> None:
-        self.closed = True
-
-    def abort(self) -> None:
-        self.closed = True
-
-    def pause_reading(self) -> None:
-        pass
-
-    def resume_reading(self) -> None:
-        pass
-
-
 @pytest.fixture
 def inproc() -> Iterator[Any]:
     from snakedis.server.connection import Client
@@ -978,7 +949,7 @@ def inproc() -> Iterator[Any]:
 
     def connect() -> Any:
         c = Client(server)
-        t = _Transport()
+        t = FakeTransport()
         c.connection_made(t)  # type: ignore[arg-type]
         c.t = t  # type: ignore[attr-defined]
         return c
