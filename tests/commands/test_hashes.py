@@ -33,13 +33,6 @@ def items(reply: bytes) -> list[bytes]:
     return [v for _, v in parse(reply)[0][1]]
 
 
-def need(client, *args: object) -> None:
-    """Skip when snakedis does not implement a command the test leans on (yet)."""
-    reply = client.snake.cmd(*args) if hasattr(client, "snake") else client.cmd(*args)
-    if reply.startswith(b"-ERR unknown command"):
-        pytest.skip(f"{args[0]} not implemented")
-
-
 def wait_for(predicate, timeout: float = 5.0) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -118,7 +111,6 @@ def test_hashtable_unordered(diff, diff3):
 
 
 def test_encodings(snake):
-    need(snake, "OBJECT", "HELP")
     enc = lambda k: parse(snake.cmd("OBJECT", "ENCODING", k))[0][1]  # noqa: E731
     snake.cmd("HSET", "h", "f", "v")
     assert enc("h") == b"listpack"
@@ -488,7 +480,6 @@ def test_field_expiry_notifications(snake):
 
 
 def test_listpackex_encoding(snake):
-    need(snake, "OBJECT", "HELP")
     snake.cmd("HSET", "h", "a", "1")
     snake.cmd("HEXPIRE", "h", 100, "FIELDS", 1, "nope")
     assert snake.cmd("OBJECT", "ENCODING", "h") == b"$10\r\nlistpackex\r\n"

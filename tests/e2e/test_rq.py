@@ -22,18 +22,7 @@ def conn(fresh_snakedis: Any) -> Iterator[Any]:
     r.close()
 
 
-def _need_streams(conn: Any) -> None:
-    """RQ stores job results in streams (XADD/XREVRANGE): skip until that family exists."""
-    try:
-        conn.execute_command("XLEN", "rq:probe")
-    except redis.ResponseError as e:
-        if "unknown command" in str(e):
-            pytest.skip("snakedis has no stream commands yet (RQ keeps results in streams)")
-        raise
-
-
 def test_enqueue_and_burst_worker(conn: Any) -> None:
-    _need_streams(conn)
     q = rq.Queue("default", connection=conn)
     ok_jobs = [q.enqueue("operator.add", i, 10) for i in range(5)]
     bad = q.enqueue("math.sqrt", -1)
@@ -53,7 +42,6 @@ def test_enqueue_and_burst_worker(conn: Any) -> None:
 
 
 def test_simple_worker_dependencies_and_results(conn: Any) -> None:
-    _need_streams(conn)
     q = rq.Queue("deps", connection=conn)
     first = q.enqueue("operator.mul", 6, 7)
     second = q.enqueue("operator.neg", 5, depends_on=first)
