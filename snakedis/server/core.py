@@ -60,8 +60,6 @@ NOTIFY_ALL: Final = (
     | NOTIFY_MODULE
 )
 
-ACTIVE_EXPIRE_CYCLE_KEYS: Final = 20
-ACTIVE_EXPIRE_SLOW_TIME_PERC: Final = 25
 
 
 class Server:
@@ -270,7 +268,7 @@ class Server:
             self.stats.cron_loops += 1
             self.freeze_time()
             if self.active_expire_enabled and not self.is_replica:
-                self.active_expire_cycle(1_000_000 * ACTIVE_EXPIRE_SLOW_TIME_PERC // hz // 100)
+                self.active_expire_cycle()
             self._clients_cron()
             for hook in self.cron_hooks:
                 hook()
@@ -279,12 +277,11 @@ class Server:
             if self.loop is not None and not self.loop.is_closed():
                 self.loop.call_later(1.0 / hz, self.cron)
 
-    def active_expire_cycle(self, budget_us: int | None = None) -> None:
+    def active_expire_cycle(self) -> None:
         """Redis's slow ``activeExpireCycle`` (``db/keyspace.ActiveExpire``).
 
-        The time limit follows ``hz`` and ``active-expire-effort`` as in Redis; ``budget_us``
-        is accepted for compatibility and ignored.  The first call also hooks the fast cycle
-        into before-sleep.
+        The time limit follows ``hz`` and ``active-expire-effort`` as in Redis.  The first call
+        also hooks the fast cycle into before-sleep.
         """
         from snakedis.db.keyspace import active_expire
 
@@ -327,8 +324,6 @@ class Server:
                         continue
                     raise OSError(e.errno, f"Could not create server TCP listening socket {host}:{port}: {e.strerror}") from e
                 self.listeners.append(srv)
-                if self.port == 0 or port == 0:
-                    pass
             if self.listeners:
                 self.port = self.listeners[0].sockets[0].getsockname()[1]
         path = cfg["unixsocket"]
