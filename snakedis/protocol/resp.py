@@ -55,7 +55,6 @@ from typing import Any, Final
 import hiredis
 
 PROTO_INLINE_MAX_SIZE: Final = 64 * 1024
-PROTO_MBULK_BIG_ARG: Final = 32 * 1024
 MAX_MULTIBULK_LEN: Final = 2**31 - 1  # INT_MAX, as Redis 7.0 checks
 UNAUTH_MAX_MULTIBULK_LEN: Final = 10
 UNAUTH_MAX_BULK_LEN: Final = 16384
@@ -127,8 +126,6 @@ QUEUED: Final = Raw(b"+QUEUED\r\n")
 NULL_BULK_RESP2: Final = b"$-1\r\n"
 NULL_RESP3: Final = b"_\r\n"
 EMPTY_ARRAY: Final = Raw(b"*0\r\n")
-ZERO: Final = Raw(b":0\r\n")
-ONE: Final = Raw(b":1\r\n")
 
 
 # --------------------------------------------------------------------------- doubles
@@ -508,13 +505,6 @@ class _PyRequestParser:
         if self.pos:
             del self.buf[: self.pos]
             self.pos = 0
-
-
-def _encode_frame(frame: list[bytes]) -> bytes:
-    return b"*%d\r\n%b" % (
-        len(frame),
-        b"".join([b"$%d\r\n%b\r\n" % (len(a), a) for a in frame]),
-    )
 
 
 _DIGITS: Final = [len(str(i)) for i in range(100000)]
