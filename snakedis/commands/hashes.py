@@ -46,6 +46,10 @@ EMPTY_SCAN: Final = [b"0", []]
 ACTIVE_FIELD_EXPIRE_BUDGET_US: Final = 1000
 
 _Hash = RedisHash
+_MAX_VALUE: Final = "hash-max-listpack-value"
+# Server.signal_modified_key has work to do only for a WATCHed key or with client tracking
+# installed: the hot paths test that inline and skip the call otherwise.
+_TRACKING: Final = "tracking"
 
 
 # --------------------------------------------------------------------------- lookups
@@ -66,7 +70,7 @@ def _write_or_create(client: Client, key: bytes) -> RedisHash:
     value = db.lookup(key)
     if value is None:
         value = _Hash()
-        db.data[key] = value
+        db.set(key, value)
     elif type(value) is not _Hash:
         raise CommandError(WRONGTYPE)
     return value  # type: ignore[no-any-return]
@@ -152,14 +156,24 @@ def hset(client: Client, args: list[bytes]) -> Any:
             h = _write_or_create(client, key)
         elif type(h) is not _Hash:
             raise CommandError(WRONGTYPE)
+        elif db.access is not None:
+            db.touch(key)
         if not h.ttls:
             server = client.server
-            created = h.set(args[2], args[3], server.config.values)
-            server.signal_modified_key(db, key)
+            field = args[2]
+            value = args[3]
+            i = h.pos.get(field)
+            if i is not None and (h.ht or len(value) <= server.config.values[_MAX_VALUE]):
+                h.vals[i] = value  # RedisHash.set's overwrite, inlined
+                created = 0
+            else:
+                created = 1 if h.set(field, value, server.config.values) else 0
+            if db.watched_keys or _TRACKING in server.extensions:
+                server.signal_modified_key(db, key)
             if server.keyspace_events:
                 server.notify(NOTIFY_HASH, "hset", key, db.id)
             server.dirty += 1
-            return 1 if created else 0
+            return created
     if len(args) % 2:
         raise CommandError("ERR wrong number of arguments for 'hset' command")
     return _hset_generic(client, args)

@@ -23,8 +23,19 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Final
 
 from snakedis.commands.args import parse_int, parse_mpop
-from snakedis.commands.table import CommandGroup
-from snakedis.db.quicklist import BULK_HEADERS, Quicklist, decode, encode, entry_size
+from snakedis.commands.table import CommandGroup, Handler
+from snakedis.db.quicklist import (
+    BULK_HEADERS,
+    ITEM_SIZE_CACHE,
+    MAX_SHRINK_BYTES,
+    SIZE_TRACKED_MAX,
+    SIZE_UNTRACKED_ABOVE,
+    Quicklist,
+    decode,
+    encode,
+    entry_size,
+    item_entry_size,
+)
 from snakedis.protocol.errors import (
     NO_SUCH_KEY,
     NOT_POSITIVE,
@@ -54,10 +65,11 @@ _RANK_ZERO: Final = (
     "or use negative to start from the end of the list"
 )
 _Q = Quicklist
-# A quicklist bigger than this can never convert back to a listpack (half the largest limit).
-_MAX_SHRINK_BYTES: Final = 32768
 # Index arguments clients send all the time, parsed without a function call.
 _SMALL_INTS: Final = {b"%d" % i: i for i in range(-1024, 1025)}
+# Server.signal_modified_key has work to do only for a WATCHed key or with client tracking
+# installed: the hot paths test that inline and skip the call otherwise.
+_TRACKING: Final = "tracking"
 
 
 # --------------------------------------------------------------------------- helpers
@@ -112,7 +124,7 @@ def _removed(server: Server, db: Database, key: bytes, ql: Quicklist, head: bool
     if server.keyspace_events:
         server.notify(NOTIFY_LIST, "lpop" if head else "rpop", key, db.id)
     if ql.items:
-        if not ql.packed and (ql.lp_bytes <= _MAX_SHRINK_BYTES or len(ql.items) == 1):
+        if not ql.packed:
             ql.shrink_check(server.config.values[_FILL])
     else:
         db.delete(key)
@@ -147,112 +159,157 @@ def _where(arg: bytes) -> bool:
 # --------------------------------------------------------------------------- push
 
 
-def _push(client: Client, args: list[bytes], head: bool, only_existing: bool) -> Any:
-    db = client.db
-    key = args[1]
-    server = client.server
-    ql = db.data.get(key)
-    if ql is None or (db.expires and key in db.expires):
-        ql = db.lookup(key)
-    elif db.access is not None:
-        db.touch(key)
-    if ql is None:
-        if only_existing:
-            return 0
-        ql = _create(server, db, key)
-    elif type(ql) is not _Q:
-        raise CommandError(WRONGTYPE)
-    if len(args) == 3:
-        # One element: the benchmarked hot path, inlined.
-        value = args[2]
-        n = len(value)
-        if ql.packed:
-            ql.grow_check(server.config.values[_FILL], n, 1)
-        item = b"%b%b\r\n" % (BULK_HEADERS[n], value) if n < 4096 else encode(value)
-        if head:
-            ql.items.appendleft(item)
+def _push_handler(head: bool, only_existing: bool, doc: str) -> Handler:
+    """The handler of LPUSH/RPUSH/LPUSHX/RPUSHX: one function per command, so the pipelined
+    hot path (one element pushed onto an existing list) runs without a single Python call."""
+
+    def push(client: Client, args: list[bytes]) -> Any:
+        db = client.db
+        key = args[1]
+        server = client.server
+        ql = db.data.get(key)
+        if ql is None or (db.expires and key in db.expires):
+            ql = db.lookup(key)
+        elif db.access is not None:
+            db.touch(key)
+        if ql is None:
+            if only_existing:
+                return 0
+            ql = _create(server, db, key)
+        elif type(ql) is not _Q:
+            raise CommandError(WRONGTYPE)
+        items = ql.items
+        if len(args) == 3:
+            value = args[2]
+            n = len(value)
+            packed = ql.packed
+            if packed:
+                ql.grow_check(server.config.values[_FILL], n, 1)
+            # encode() inlined
+            item = BULK_HEADERS[n] + value + b"\r\n" if n < 4096 else encode(value)
+            if head:
+                items.appendleft(item)
+            else:
+                items.append(item)
+            if packed is not None:  # the size is tracked (Quicklist's docstring)
+                # entry_size() inlined: a short non-integer takes n + 2 bytes.
+                ql.lp_bytes += entry_size(value) if n == 0 or n >= 64 or 48 <= value[-1] <= 57 else n + 2
+                if len(items) > SIZE_UNTRACKED_ABOVE and not packed:
+                    ql.packed = None
+            pushed = 1
         else:
-            ql.items.append(item)
-        ql.lp_bytes += entry_size(value) if n == 0 or n >= 64 or 48 <= value[-1] <= 57 else n + 2
-        pushed = 1
-    else:
-        values = args[2:]
-        fill = server.config.values[_FILL]
-        if head:
-            ql.push_head(values, fill)
-        else:
-            ql.push_tail(values, fill)
-        pushed = len(values)
-    server.signal_modified_key(db, key)
-    if server.keyspace_events:
-        server.notify(NOTIFY_LIST, "lpush" if head else "rpush", key, db.id)
-    server.dirty += pushed
-    return len(ql.items)
+            values = args[2:]
+            fill = server.config.values[_FILL]
+            if head:
+                ql.push_head(values, fill)
+            else:
+                ql.push_tail(values, fill)
+            pushed = len(values)
+        if db.watched_keys or _TRACKING in server.extensions:
+            server.signal_modified_key(db, key)
+        if server.keyspace_events:
+            server.notify(NOTIFY_LIST, "lpush" if head else "rpush", key, db.id)
+        server.dirty += pushed
+        return len(items)
+
+    push.__doc__ = doc
+    return push
 
 
-@command("lpush", -3, "write denyoom fast", 1, 1, 1, "@list")
-def lpush(client: Client, args: list[bytes]) -> Any:
-    """LPUSH key element [element ...] -> integer: the length after the push."""
-    return _push(client, args, True, False)
-
-
-@command("rpush", -3, "write denyoom fast", 1, 1, 1, "@list")
-def rpush(client: Client, args: list[bytes]) -> Any:
-    """RPUSH key element [element ...] -> integer: the length after the push."""
-    return _push(client, args, False, False)
-
-
-@command("lpushx", -3, "write denyoom fast", 1, 1, 1, "@list")
-def lpushx(client: Client, args: list[bytes]) -> Any:
-    """LPUSHX key element [element ...] -> integer: the length, 0 when the key does not exist."""
-    return _push(client, args, True, True)
-
-
-@command("rpushx", -3, "write denyoom fast", 1, 1, 1, "@list")
-def rpushx(client: Client, args: list[bytes]) -> Any:
-    """RPUSHX key element [element ...] -> integer: the length, 0 when the key does not exist."""
-    return _push(client, args, False, True)
+lpush = command("lpush", -3, "write denyoom fast", 1, 1, 1, "@list")(
+    _push_handler(True, False, "LPUSH key element [element ...] -> integer: the length after the push.")
+)
+rpush = command("rpush", -3, "write denyoom fast", 1, 1, 1, "@list")(
+    _push_handler(False, False, "RPUSH key element [element ...] -> integer: the length after the push.")
+)
+lpushx = command("lpushx", -3, "write denyoom fast", 1, 1, 1, "@list")(
+    _push_handler(True, True, "LPUSHX key element [element ...] -> integer: the length, 0 when the key does not exist.")
+)
+rpushx = command("rpushx", -3, "write denyoom fast", 1, 1, 1, "@list")(
+    _push_handler(
+        False, True, "RPUSHX key element [element ...] -> integer: the length, 0 when the key does not exist."
+    )
+)
 
 
 # --------------------------------------------------------------------------- pop
 
 
-def _pop(client: Client, args: list[bytes], head: bool) -> Any:
-    argc = len(args)
-    if argc > 3:
+def _pop_handler(head: bool, doc: str) -> Handler:
+    """The handler of LPOP/RPOP: one function per command, and popping one element (the hot
+    path, ``_removed`` inlined) makes no Python call unless the list may convert back to a
+    listpack."""
+    event = "lpop" if head else "rpop"
+
+    def pop(client: Client, args: list[bytes]) -> Any:
+        if len(args) != 2:
+            return _pop_count(client, args, head)
+        db = client.db
+        key = args[1]
+        ql = db.data.get(key)
+        if ql is None or (db.expires and key in db.expires):
+            ql = db.lookup(key)
+            if ql is None:
+                return None
+        elif db.access is not None:
+            db.touch(key)
+        if type(ql) is not _Q:
+            raise CommandError(WRONGTYPE)
+        items = ql.items
+        item = items.popleft() if head else items.pop()
+        packed = ql.packed
+        if packed is not None:  # the size is tracked (Quicklist's docstring)
+            # item_entry_size() inlined for the cached case (not an integer).
+            size = None if 48 <= item[-3] <= 57 and len(item) <= 27 else ITEM_SIZE_CACHE.get(len(item))
+            ql.lp_bytes -= item_entry_size(item) if size is None else size
+        server = client.server
+        if server.keyspace_events:
+            server.notify(NOTIFY_LIST, event, key, db.id)
+        if items:
+            # shrink_check's early returns, tested inline
+            if packed is None:
+                if len(items) <= SIZE_TRACKED_MAX:
+                    ql.shrink_check(server.config.values[_FILL])
+            elif not packed and (ql.lp_bytes <= MAX_SHRINK_BYTES or len(items) == 1):
+                ql.shrink_check(server.config.values[_FILL])
+        else:
+            db.delete(key)
+            if server.keyspace_events:
+                server.notify(NOTIFY_GENERIC, "del", key, db.id)
+        if db.watched_keys or _TRACKING in server.extensions:
+            server.signal_modified_key(db, key)
+        server.dirty += 1
+        return Raw(item)
+
+    pop.__doc__ = doc
+    return pop
+
+
+def _pop_count(client: Client, args: list[bytes], head: bool) -> Any:
+    """LPOP/RPOP with a count: an array (nil array if absent)."""
+    if len(args) > 3:
         raise wrong_arity("lpop" if head else "rpop")
-    count = -1
-    if argc == 3:
-        count = parse_int(args[2], NOT_POSITIVE)
-        if count < 0:
-            raise CommandError(NOT_POSITIVE)
+    count = parse_int(args[2], NOT_POSITIVE)
+    if count < 0:
+        raise CommandError(NOT_POSITIVE)
     db = client.db
     key = args[1]
     ql = _write_lookup(db, key)
     if ql is None:
-        return None if count < 0 else NULL_ARRAY
-    server = client.server
-    if count < 0:
-        item = ql.pop_head() if head else ql.pop_tail()
-        _removed(server, db, key, ql, head, 1)
-        return Raw(item)
+        return NULL_ARRAY
     if count == 0:
         return EMPTY_ARRAY
     items = ql.pop_many(count, head)
-    _removed(server, db, key, ql, head, len(items))
+    _removed(client.server, db, key, ql, head, len(items))
     return _array(items)
 
 
-@command("lpop", -2, "write fast", 1, 1, 1, "@list")
-def lpop(client: Client, args: list[bytes]) -> Any:
-    """LPOP key [count] -> bulk (nil if absent); with count an array (nil array if absent)."""
-    return _pop(client, args, True)
-
-
-@command("rpop", -2, "write fast", 1, 1, 1, "@list")
-def rpop(client: Client, args: list[bytes]) -> Any:
-    """RPOP key [count] -> bulk (nil if absent); with count an array (nil array if absent)."""
-    return _pop(client, args, False)
+lpop = command("lpop", -2, "write fast", 1, 1, 1, "@list")(
+    _pop_handler(True, "LPOP key [count] -> bulk (nil if absent); with count an array (nil array if absent).")
+)
+rpop = command("rpop", -2, "write fast", 1, 1, 1, "@list")(
+    _pop_handler(False, "RPOP key [count] -> bulk (nil if absent); with count an array (nil array if absent).")
+)
 
 
 def _pop_range_reply(client: Client, ql: Quicklist, key: bytes, head: bool, count: int) -> tuple[Raw, int]:

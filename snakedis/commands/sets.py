@@ -43,6 +43,11 @@ OUT_OF_RANGE_POSITIVE: Final = "ERR value is out of range, must be positive"
 EMPTY_SCAN: Final = [b"0", []]
 
 _Set = RedisSet
+_LP_ENTRIES: Final = "set-max-listpack-entries"
+_INTSET_ENTRIES: Final = "set-max-intset-entries"
+# Server.signal_modified_key has work to do only for a WATCHed key or with client tracking
+# installed: the hot paths test that inline and skip the call otherwise.
+_TRACKING: Final = "tracking"
 
 
 def _read_set(client: Client, key: bytes) -> RedisSet | None:
@@ -71,25 +76,40 @@ def sadd(client: Client, args: list[bytes]) -> Any:
     server = client.server
     cfg = server.config.values
     s = db.data.get(key)
-    if s is None or (db.expires and key in db.expires):
-        s = db.lookup(key)
+    if s is not None:
+        if db.expires and key in db.expires:
+            s = db.lookup(key)
+        elif db.access is not None:
+            db.touch(key)
     if s is None:
         s = _Set.create(args[2], len(args) - 2, cfg)
-        db.data[key] = s
+        db.set(key, s)
     elif type(s) is not _Set:
         raise CommandError(WRONGTYPE)
-    elif s.enc != HASHTABLE:
-        s.maybe_convert(len(args) - 2, cfg)
-    add = s.add
-    added = 0
-    for member in args[2:]:
-        if add(member, cfg):
-            added += 1
-    if added:
+    else:
+        # Redis 7.2's setTypeMaybeConvert: a big SADD goes to a hashtable up front.
+        enc = s.enc
+        if enc != HASHTABLE and len(args) - 2 > cfg[_LP_ENTRIES if enc == LISTPACK else _INTSET_ENTRIES]:
+            s.enc = HASHTABLE
+    if len(args) == 3:
+        member = args[2]
+        if member in s.pos:
+            return 0
+        s.add(member, cfg)
+        added = 1
+    else:
+        add = s.add
+        added = 0
+        for member in args[2:]:
+            if add(member, cfg):
+                added += 1
+        if not added:
+            return 0
+    if db.watched_keys or _TRACKING in server.extensions:
         server.signal_modified_key(db, key)
-        if server.keyspace_events:
-            server.notify(NOTIFY_SET, "sadd", key, db.id)
-        server.dirty += added
+    if server.keyspace_events:
+        server.notify(NOTIFY_SET, "sadd", key, db.id)
+    server.dirty += added
     return added
 
 
@@ -211,18 +231,29 @@ def spop(client: Client, args: list[bytes]) -> Any:
     if len(args) > 3:
         raise CommandError(SYNTAX)
     key = args[1]
-    s = _write_set(client, key)
+    db = client.db
+    s = db.data.get(key)
     if s is None:
         return None
-    db = client.db
+    if db.expires and key in db.expires:
+        s = db.lookup(key)
+        if s is None:
+            return None
+    elif db.access is not None:
+        db.touch(key)
+    if type(s) is not _Set:
+        raise CommandError(WRONGTYPE)
     server = client.server
     member = s.pop_random()
-    server.notify(NOTIFY_SET, "spop", key, db.id)
+    if server.keyspace_events:
+        server.notify(NOTIFY_SET, "spop", key, db.id)
     client.propagate_override = [[b"SREM", key, member]]
     if not s.items:
         _delete(db, key)
-        server.notify(NOTIFY_GENERIC, "del", key, db.id)
-    server.signal_modified_key(db, key)
+        if server.keyspace_events:
+            server.notify(NOTIFY_GENERIC, "del", key, db.id)
+    if db.watched_keys or _TRACKING in server.extensions:
+        server.signal_modified_key(db, key)
     server.dirty += 1
     return member
 

@@ -8,14 +8,20 @@ Invariants:
   are assembled by joining stored bytes without re-encoding anything.  ``decode`` recovers an
   element; ``__iter__``/``values()`` yield plain ``bytes`` for other families (SORT, DUMP ...).
 * A stored list is never empty: the command that removes the last element deletes the key.
+* ``packed`` is Redis 7.2's encoding state: True for ``listpack`` until a write would exceed
+  ``list-max-listpack-size`` (negative: byte limit 4k..64k; positive: entry count, with an
+  8 kB safety limit), then ``quicklist`` (False or None); a shrinking write converts back once
+  the list is below half of the limit (7.2's hysteresis).  Redis only converts back when the
+  quicklist has a single node; node boundaries are not modelled, so a list that fits in half a
+  node counts as one node (differs only for lists shrunk from both ends around a node boundary).
 * ``lp_bytes`` is the exact size Redis's listpack for these elements would have (7 header/end
   bytes plus each entry's encoding, integer-looking strings stored as integers), maintained on
-  every change.  ``packed`` is Redis 7.2's encoding state: ``listpack`` until a write would
-  exceed ``list-max-listpack-size`` (negative: byte limit 4k..64k; positive: entry count, with an
-  8 kB safety limit), then ``quicklist``; a shrinking write converts back once the list is below
-  half of the limit (7.2's hysteresis).  Redis only converts back when the quicklist has a
-  single node; node boundaries are not modelled, so a list that fits in half a node counts as
-  one node (differs only for lists shrunk from both ends around a node boundary).
+  every change, except while ``packed`` is None: a quicklist pushed past
+  ``SIZE_UNTRACKED_ABOVE`` elements stops the accounting (LPUSH/LPOP on a long list then skip
+  it), and ``shrink_check`` recounts it once the list is back to ``SIZE_TRACKED_MAX`` elements.
+  Nothing needs the size in between: every entry takes at least 2 bytes, so such a list is over
+  32 kB, more than half of any limit, and cannot convert.  Writers may leave ``lp_bytes`` stale
+  then; only ``shrink_check`` and ``grow_check`` (a listpack, so never None) read it.
 
 Push and pop at either end are O(1); LINDEX/LSET are O(n/64) (deque blocks); LINSERT/LREM/LPOS
 are O(n) like Redis's.
@@ -38,6 +44,12 @@ LP_HEADER_BYTES: Final = 7  # 4 total bytes + 2 element count + 1 end marker
 SIZE_SAFETY_LIMIT: Final = 8192
 OPTIMIZATION_LEVEL: Final = (4096, 8192, 16384, 32768, 65536)
 _UNLIMITED: Final = 1 << 62
+# Size accounting stops above this many elements and resumes at SIZE_TRACKED_MAX or fewer (the
+# gap makes the recount O(1) amortised).  2 bytes per entry: 16384 of them exceed 32 kB.
+SIZE_UNTRACKED_ABOVE: Final = 32768
+SIZE_TRACKED_MAX: Final = 16384
+# A quicklist over this many bytes cannot convert back (half the largest limit).
+MAX_SHRINK_BYTES: Final = 32768
 
 BULK_HEADERS: Final = [b"$%d\r\n" % i for i in range(4096)]
 
@@ -46,7 +58,7 @@ def encode(value: bytes) -> bytes:
     """The stored form of an element: its RESP bulk string."""
     n = len(value)
     if n < 4096:
-        return b"%b%b\r\n" % (BULK_HEADERS[n], value)
+        return BULK_HEADERS[n] + value + b"\r\n"
     return b"$%d\r\n%b\r\n" % (n, value)
 
 
@@ -56,7 +68,7 @@ def decode(item: bytes) -> bytes:
 
 
 # Listpack size of a stored (encoded) non-integer element, by the stored item's length.
-_ITEM_SIZE_CACHE: Final[dict[int, int]] = {}
+ITEM_SIZE_CACHE: Final[dict[int, int]] = {}
 
 
 def item_entry_size(item: bytes) -> int:
@@ -64,11 +76,11 @@ def item_entry_size(item: bytes) -> int:
     c = item[-3] if len(item) > 6 else 0
     if 48 <= c <= 57 and len(item) <= 27:
         return entry_size(decode(item))
-    size = _ITEM_SIZE_CACHE.get(len(item))
+    size = ITEM_SIZE_CACHE.get(len(item))
     if size is None:
         size = entry_size(decode(item))
-        if len(_ITEM_SIZE_CACHE) < 100_000:
-            _ITEM_SIZE_CACHE[len(item)] = size
+        if len(ITEM_SIZE_CACHE) < 100_000:
+            ITEM_SIZE_CACHE[len(item)] = size
     return size
 
 
@@ -100,7 +112,7 @@ class Quicklist:
     def __init__(self) -> None:
         self.items: deque[bytes] = deque()
         self.lp_bytes = LP_HEADER_BYTES
-        self.packed = True
+        self.packed: bool | None = True
 
     # ------------------------------------------------------------------ construction
 
@@ -116,6 +128,17 @@ class Quicklist:
         ql.items.extend(map(encode, vals))
         ql.lp_bytes += sum(map(entry_size, vals)) if entries_bytes is None else entries_bytes
         ql.packed = not exceeds_limit(fill, ql.lp_bytes, len(vals))
+        return ql
+
+    @classmethod
+    def from_loaded(cls, items: deque[bytes], lp_bytes: int, fill: int) -> Quicklist:
+        """A list taking over ``items``, already in the stored (RESP-encoded) form, whose
+        listpack size, header included, the caller knows (RDB load: the blobs' sizes),
+        encoded as by ``from_values``."""
+        ql = cls.__new__(cls)
+        ql.items = items
+        ql.lp_bytes = lp_bytes
+        ql.packed = not exceeds_limit(fill, lp_bytes, len(items))
         return ql
 
     def copy(self) -> Quicklist:
@@ -151,7 +174,15 @@ class Quicklist:
 
     def shrink_check(self, fill: int) -> None:
         """After removing elements: quicklist -> listpack below half the limit (7.2)."""
-        if self.packed:
+        packed = self.packed
+        if packed:
+            return
+        if packed is None:
+            if len(self.items) > SIZE_TRACKED_MAX:
+                return
+            self.lp_bytes = LP_HEADER_BYTES + sum(map(item_entry_size, self.items))
+            self.packed = False
+        elif self.lp_bytes > MAX_SHRINK_BYTES and len(self.items) > 1:
             return
         size_limit, count_limit = node_limits(fill)
         size_limit //= 2
@@ -171,12 +202,22 @@ class Quicklist:
     def push_tail(self, values: list[bytes], fill: int) -> None:
         self.grow_check(fill, sum(map(len, values)), len(values))
         self.items.extend(map(encode, values))
-        self.lp_bytes += sum(map(entry_size, values))
+        self.grown(values)
 
     def push_head(self, values: list[bytes], fill: int) -> None:
         self.grow_check(fill, sum(map(len, values)), len(values))
         self.items.extendleft(map(encode, values))
+        self.grown(values)
+
+    def grown(self, values: list[bytes]) -> None:
+        """Size accounting after ``values`` were added: counted, or untracked from now on
+        for a long quicklist (see the module docstring)."""
+        packed = self.packed
+        if packed is None:
+            return
         self.lp_bytes += sum(map(entry_size, values))
+        if not packed and len(self.items) > SIZE_UNTRACKED_ABOVE:
+            self.packed = None
 
     def push_item(self, item: bytes, head: bool, fill: int) -> None:
         """Push an already-encoded element (LMOVE): a popped integer counts 0 bytes in 7.2's check."""

@@ -56,6 +56,16 @@ class RedisSet:
         self.enc = enc
 
     @classmethod
+    def from_loaded(cls, items: list[bytes], pos: dict[bytes, int], enc: int) -> RedisSet:
+        """A set from parts that already hold the invariants (RDB load orders ``items`` for
+        ``enc`` and indexes them in ``pos``): no per-member work, no containers to replace."""
+        s = cls.__new__(cls)
+        s.items = items
+        s.pos = pos
+        s.enc = enc
+        return s
+
+    @classmethod
     def create(cls, first: bytes, size_hint: int, cfg: dict[str, Any]) -> RedisSet:
         """Redis 7.2's ``setTypeCreate``: the encoding a new set starts with."""
         if string2ll(first) is not None and size_hint <= cfg["set-max-intset-entries"]:
@@ -84,7 +94,9 @@ class RedisSet:
     # ------------------------------------------------------------------ conversions
 
     def maybe_convert(self, size_hint: int, cfg: dict[str, Any]) -> None:
-        """Redis 7.2's ``setTypeMaybeConvert``: go to hashtable up front for a big SADD."""
+        """Redis 7.2's ``setTypeMaybeConvert``: go to hashtable up front for a big SADD.
+
+        (SADD, the hot path, applies the same rule inline.)"""
         enc = self.enc
         if (enc == LISTPACK and size_hint > cfg["set-max-listpack-entries"]) or (
             enc == INTSET and size_hint > cfg["set-max-intset-entries"]

@@ -703,6 +703,41 @@ def test_object_encoding_follows_redis_72(snake) -> None:  # type: ignore[no-unt
         snake.cmd("DEL", "l", "l2")
 
 
+def test_long_list_size_accounting_resumes(snake) -> None:  # type: ignore[no-untyped-def]
+    """A list pushed one element at a time past 32768 elements stops its listpack size
+    accounting (Quicklist's docstring); popping back recounts it, so the conversion back to a
+    listpack still happens at exactly 7.2's point: 7 + 3n <= 4096 bytes for 1-byte elements."""
+
+    def chunked(commands: list[tuple[str, ...]]) -> list[bytes]:
+        out: list[bytes] = []
+        for i in range(0, len(commands), 2000):
+            out += snake.pipeline(commands[i : i + 2000])
+        return out
+
+    snake.cmd("DEL", "l")
+    try:
+        assert chunked([("LPUSH", "l", "x")] * 40000)[-1] == b":40000\r\n"
+        assert snake.cmd("OBJECT", "ENCODING", "l") == b"$9\r\nquicklist\r\n"
+        chunked([("RPOP", "l")] * 20000)  # tracking stays off down to 16384 elements
+        snake.cmd("LPOP", "l", 20000 - 1364)  # a count pop recounts: 1364 left
+        snake.cmd("LPUSH", "l", "x")
+        assert snake.cmd("LLEN", "l") == b":1365\r\n"
+        assert chunked([("LPOP", "l"), ("OBJECT", "ENCODING", "l")] * 2) == [
+            b"$1\r\nx\r\n",
+            b"$9\r\nquicklist\r\n",
+            b"$1\r\nx\r\n",
+            b"$8\r\nlistpack\r\n",
+        ]
+        snake.cmd("DEL", "l")
+        chunked([("RPUSH", "l", "x")] * 33000)
+        chunked([("RPOP", "l")] * (33000 - 1364))  # single pops only, through the recount
+        assert snake.cmd("OBJECT", "ENCODING", "l") == b"$9\r\nquicklist\r\n"
+        snake.cmd("RPOP", "l")
+        assert snake.cmd("OBJECT", "ENCODING", "l") == b"$8\r\nlistpack\r\n"
+    finally:
+        snake.cmd("DEL", "l")
+
+
 TIMEOUTS = (
     "0 1 0.5 1e e5 --1 +-1 0x 0x1p 1.2.3 . -.5 5. 1E5 0X10 infinit INF +inf -infinity Infinity nan(123) 0x1P-2 "
     "1e-400 0.0000001 -0 +0 00 0x.8 1e308 1.7976931348623157e309 1e5000 0b1 1,5 0x1g 1d 1f 1L -0.0001 "

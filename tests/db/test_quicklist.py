@@ -212,3 +212,24 @@ def test_sizes_tracked_through_operations(ops: list[tuple[str, bytes]]) -> None:
             model.insert(len(model) // 2, value)
         assert ql.lp_bytes == _model_bytes(model)
     assert ql.values() == model
+
+
+def test_untracked_size_is_recounted_by_shrink_check() -> None:
+    """``packed`` None (a long list whose size is not kept): shrink_check leaves it alone while
+    it is long, then recounts the exact size and converts as a tracked list would."""
+    ql = Quicklist.from_values([b"x"] * 20000)
+    assert ql.packed is False
+    ql.packed = None
+    ql.lp_bytes = -12345  # stale: nothing may read it
+    ql.shrink_check(-2)
+    assert ql.packed is None
+    assert ql.encoding(None) == b"quicklist"  # type: ignore[arg-type]
+    for _ in range(20000 - 16384):
+        ql.items.pop()
+    ql.shrink_check(-2)
+    assert ql.packed is False
+    assert ql.lp_bytes == _model_bytes([b"x"] * 16384)
+    ql.trim(0, 16384 - 1363)
+    ql.shrink_check(-2)
+    assert ql.packed is True
+    assert ql.lp_bytes == _model_bytes([b"x"] * 1363) == 4096
