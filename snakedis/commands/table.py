@@ -165,6 +165,12 @@ class CommandStats:
         self.histogram.reset()
 
 
+# Keyless commands that touch no gate state, so they may take the direct path too.  Commands
+# with keys never change authentication, MULTI, subscriptions, tracking, reply mode,
+# replication role, pauses or the server's gates (those are all keyless commands).
+_DIRECT_KEYLESS: Final = frozenset(("ping", "echo"))
+
+
 @dataclass(eq=False)
 class Command:
     """One command or subcommand as Redis describes it, plus our handler."""
@@ -189,6 +195,9 @@ class Command:
     no_auth: bool = False
     no_multi: bool = False
     error_name: bytes = b""
+    # May run on the dispatcher's direct path (``dispatch.run_frames``): a plain command that
+    # cannot change the client or server state the gates look at (see ``_DIRECT_KEYLESS``).
+    direct: bool = False
 
     def __post_init__(self) -> None:
         self.is_write = bool(self.flags & Flag.WRITE)
@@ -197,6 +206,11 @@ class Command:
         self.no_auth = bool(self.flags & Flag.NO_AUTH)
         self.no_multi = bool(self.flags & Flag.NO_MULTI)
         self.error_name = self.name.encode()
+        self.direct = (
+            "|" not in self.name
+            and not self.flags & Flag.PUBSUB
+            and (self.first_key > 0 or self.getkeys is not None or self.name in _DIRECT_KEYLESS)
+        )
 
     @property
     def fullname(self) -> str:
@@ -326,6 +340,8 @@ class CommandTable:
             if cmd.name.encode() in self.by_name:
                 raise ValueError(f"command {cmd.name} declared twice")
             self.by_name[cmd.name.encode()] = cmd
+            if cmd.subcommands or cmd.handler is None:
+                cmd.direct = False  # containers dispatch on their subcommand
         self._cache: dict[bytes, Command] = dict(self.by_name)
         for name, cmd in self.by_name.items():
             self._cache[name.upper()] = cmd

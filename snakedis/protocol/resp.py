@@ -145,13 +145,16 @@ def format_double(value: float) -> bytes:
 # --------------------------------------------------------------------------- encoders
 
 _Encoder = Callable[[Any], bytes]
-_BULK_HEADERS: Final = [b"$%d\r\n" % i for i in range(1024)]
+BULK_HEADERS: Final = [b"$%d\r\n" % i for i in range(1024)]
+# Integer replies 0..SMALL_INTS-1 pre-encoded: counts, lengths and flags are almost always small.
+SMALL_INTS: Final = 1024
+INT_REPLIES: Final = [b":%d\r\n" % i for i in range(SMALL_INTS)]
 
 
 def _bulk(value: bytes) -> bytes:
     n = len(value)
     if n < 1024:
-        return b"".join((_BULK_HEADERS[n], value, b"\r\n"))
+        return b"".join((BULK_HEADERS[n], value, b"\r\n"))
     return b"$%d\r\n%b\r\n" % (n, value)
 
 
@@ -160,6 +163,8 @@ def _bulk_str(value: str) -> bytes:
 
 
 def _int(value: int) -> bytes:
+    if 0 <= value < SMALL_INTS:
+        return INT_REPLIES[value]
     return b":%d\r\n" % value
 
 
@@ -184,7 +189,7 @@ def _make_array(enc: dict[type, _Encoder], prefix: bytes) -> _Encoder:
             if t is bytes:
                 n = len(item)
                 if n < 1024:
-                    append(_BULK_HEADERS[n])
+                    append(BULK_HEADERS[n])
                 else:
                     append(b"$%d\r\n" % n)
                 append(item)
@@ -298,7 +303,7 @@ def encode_argv(argv: list[bytes]) -> bytes:
     if n == 4:
         a0, a1, a2, a3 = argv
         return _ARGV_FORMATS[4] % (len(a0), a0, len(a1), a1, len(a2), a2, len(a3), a3)
-    headers = _BULK_HEADERS
+    headers = BULK_HEADERS
     parts = [b"*%d\r\n" % len(argv)]
     append = parts.append
     for a in argv:
@@ -532,6 +537,29 @@ def _frame_size(frame: list[bytes]) -> int:
     return size
 
 
+_LIST_ONLY: Final = frozenset((list,))
+
+
+def _canonical_size(frames: list[Any]) -> int:
+    """Canonical encoded size of ``frames``, or -1 unless each is a list of ``bytes``.
+
+    Only C-level passes (a type set, one join, ``map``), so a pipelined read costs no Python
+    loop per argument: the join fails on any element that is not bytes-like (hiredis hands out
+    ``bytes`` only) and also yields the payload total.
+    """
+    if not set(map(type, frames)) <= _LIST_ONLY:
+        return -1
+    flat = list(chain.from_iterable(frames))
+    try:
+        payload = len(b"".join(flat))
+        digits = sum(map(_digits, map(len, flat))) + sum(map(_digits, map(len, frames)))
+    except TypeError:
+        return -1
+    except IndexError:  # an argument of 100000 bytes or more: count its digits the slow way
+        digits = sum(len(str(len(a))) for a in flat) + sum(len(str(len(f))) for f in frames)
+    return payload + 5 * len(flat) + digits + 3 * len(frames)
+
+
 class RequestParser:
     """Frames a client's request stream; see the module docstring for the two paths."""
 
@@ -565,48 +593,53 @@ class RequestParser:
             frames.extend(more)
             return frames, err
         if self._py is None and self._tail is None:
-            # Fast path: a read holding exactly one canonical multibulk (no pipelining).
+            # Fast path: a read holding whole canonical multibulks (one, or a pipeline of them).
             reader = self._reader
             reader.feed(data)
             try:
-                frame = reader.gets()
+                first = reader.gets()
+                if type(first) is list and not reader.has_data():
+                    # One whole frame and nothing behind it: the common case without pipelining.
+                    try:
+                        if _frame_size(first) == len(data):
+                            return [first], None
+                    except TypeError:
+                        pass  # a non-bulk element: the exact path words the error
+                collected = [] if first is False else [first]
+                collected.extend(iter(reader.gets, False))  # a C-level loop over the frames
+                stopped = False
             except hiredis.ProtocolError:
-                frame = None  # not a multibulk: the exact path takes the whole read
-            if type(frame) is list and not reader.has_data():
-                try:
-                    size = _frame_size(frame)
-                except TypeError:  # a non-bulk element: let the exact path word the error
-                    size = -1
-                if size == len(data):
-                    return [frame], None
-            # More frames behind it, a split frame, or non-canonical framing.
-            return self._parse_rest(data, frame)
+                # The frames before the error were taken and lost: frame the read again,
+                # one by one, with a fresh reader (it held nothing before this read).
+                self._reset_reader()
+                self._reader.feed(data)
+                collected, stopped = self._drain()
+            if not stopped and collected and not reader.has_data() and _canonical_size(collected) == len(data):
+                return collected, None
+            # A split frame, non-canonical framing, or something only the exact path words.
+            frames = []
+            handoff, err = self._after_feed(data, frames, 0, collected, stopped)
+            return self._continue_exact(frames, handoff, err)
         return self._parse_general(data)
 
-    def _parse_rest(self, data: bytes, first: Any) -> tuple[list[list[bytes]], ProtocolError | None]:
-        """The fast path fed ``data`` and got ``first``; finish framing it the general way."""
-        if first is False:
-            frames: list[list[bytes]] = []
-            handoff, err = self._after_feed(data, frames)
-        elif type(first) is list and all(type(a) is bytes for a in first):
-            if not self._reader.has_data() and _frame_size(first) > len(data):
-                # hiredis accepted framing Redis would not (e.g. a +simple element): replay exactly.
-                self._reset_reader()
-                py = _PyRequestParser()
-                py.buf += data
-                self._py = py
-                frames = []
-                chunk, err = self._run_exact(frames)
-                if err is not None or chunk is None:
-                    return frames, err
-                more, err = self._parse_general(chunk)
-                frames.extend(more)
-                return frames, err
-            frames = [first]
-            handoff, err = self._after_feed(data, frames, first=0)
-        else:
-            frames = []
-            handoff, err = self._handoff(frames, 0, data), None
+    def _drain(self) -> tuple[list[Any], bool]:
+        """Every reply hiredis now holds; True when it stopped on a protocol error."""
+        collected: list[Any] = []
+        append = collected.append
+        gets = self._reader.gets
+        try:
+            frame = gets()
+            while frame is not False:
+                append(frame)
+                frame = gets()
+        except hiredis.ProtocolError:
+            return collected, True
+        return collected, False
+
+    def _continue_exact(
+        self, frames: list[list[bytes]], handoff: _PyRequestParser | None, err: ProtocolError | None
+    ) -> tuple[list[list[bytes]], ProtocolError | None]:
+        """After the hiredis pass: let the exact path frame what hiredis could not."""
         if err is not None or handoff is None:
             return frames, err
         self._py = handoff
@@ -644,28 +677,26 @@ class RequestParser:
         one means hiredis accepted framing Redis rejects, so the exact path replays it.
         """
         self._reader.feed(data)
-        return self._after_feed(data, frames)
+        collected, stopped = self._drain()
+        return self._after_feed(data, frames, len(frames), collected, stopped)
 
     def _after_feed(
-        self, data: bytes, frames: list[list[bytes]], first: int | None = None
+        self, data: bytes, frames: list[list[bytes]], first: int, collected: list[Any], stopped: bool
     ) -> tuple[_PyRequestParser | None, ProtocolError | None]:
-        """Collect the frames hiredis now holds (``data`` already fed); track a split frame."""
+        """Keep the ``collected`` replies that are frames (``data`` was fed); track a split frame.
+
+        At the first reply that is not a multibulk of bulk strings, or where hiredis stopped on
+        an error, the exact path takes over from the bytes after the last good frame.
+        """
         reader = self._reader
-        if first is None:
-            first = len(frames)
-        gets = reader.gets
-        try:
-            while True:
-                frame = gets()
-                if frame is False:
-                    break
-                if type(frame) is not list:
+        for frame in collected:
+            if type(frame) is not list:
+                return self._handoff(frames, first, data), None
+            for a in frame:
+                if type(a) is not bytes:
                     return self._handoff(frames, first, data), None
-                for a in frame:
-                    if type(a) is not bytes:
-                        return self._handoff(frames, first, data), None
-                frames.append(frame)
-        except hiredis.ProtocolError:
+            frames.append(frame)
+        if stopped:
             return self._handoff(frames, first, data), None
         new = len(frames) - first
         if new and not reader.has_data():

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from snakedis.protocol.errors import CommandError
 from snakedis.protocol.resp import ENCODERS2, ENCODERS3, Raw, RequestParser
-from snakedis.server.dispatch import NO_REPLY, process_command
+from snakedis.server.dispatch import run_frames
 
 if TYPE_CHECKING:
     from snakedis.db.keyspace import Database
@@ -174,25 +174,9 @@ class Client(asyncio.Protocol):
 
     # ------------------------------------------------------------------ command loop
 
-    def run_frames(self, frames: Any) -> None:
+    def run_frames(self, frames: list[list[bytes]]) -> None:
         """Run frames in order until done, blocked or paused (leftovers go to ``pending``)."""
-        out = self.out
-        for i, argv in enumerate(frames):
-            if self.closing:
-                return
-            if not argv:
-                continue  # "*0\r\n" / "*-1\r\n": Redis ignores empty requests
-            reply = process_command(self, argv)
-            if reply is not NO_REPLY:
-                if self.reply_mode == REPLY_ON:
-                    t = type(reply)
-                    out.append(reply if t is Raw else self.encoders[t](reply))
-                elif self.reply_mode == REPLY_SKIP:
-                    self.reply_mode = REPLY_ON
-            if self.blocked is not None or self.paused:
-                rest = frames[i + 1 :] if isinstance(frames, list) else list(frames)[i + 1 :]
-                self.pending.extendleft(reversed(rest))
-                return
+        run_frames(self, frames)
 
     def resume(self) -> None:
         """Run frames that queued up while this client was blocked or paused."""
