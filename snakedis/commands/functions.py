@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Any, Final
 
 import lupa.lua51 as lua51
 
-from snakedis.commands.args import parse_int
 from snakedis.commands.scripting import (
     FLAG_NO_WRITES,
     FLAG_SHEBANG,
     SHEBANG_FLAGS,
     check_script_flags,
     eval_getkeys,
+    numkeys,
 )
 from snakedis.commands.table import CommandGroup
 from snakedis.protocol.errors import CommandError
@@ -442,18 +442,18 @@ def function_help(client: Client, args: list[bytes]) -> Any:
 
 
 def _fcall(client: Client, args: list[bytes], read_only: bool) -> Any:
-    funcs = get_functions(client.server)
+    server = client.server
+    funcs = server.extensions.get("functions") or get_functions(server)
     f = funcs.functions.get(args[1])
     if f is None:
         raise CommandError("ERR Function not found")
-    n = parse_int(args[2], "ERR Bad number of keys provided")
-    if n > len(args) - 3:
-        raise CommandError("ERR Number of keys can't be greater than number of args")
-    if n < 0:
-        raise CommandError("ERR Number of keys can't be negative")
-    check_script_flags(client, f.flags, read_only, False)
-    ro = read_only or bool(f.flags & FLAG_NO_WRITES)
-    return get_engine(client.server).run(client, f.fn, f.name, args[3 : 3 + n], args[3 + n :], False, ro)
+    n = numkeys(args, "ERR Bad number of keys provided")
+    flags = f.flags
+    if flags:
+        check_script_flags(client, flags, read_only, False)
+        read_only = read_only or bool(flags & FLAG_NO_WRITES)
+    engine = server.extensions.get("scripting") or get_engine(server)
+    return engine.run(client, f.fn, f.name, args, n, False, read_only)
 
 
 @command("fcall", -3, "noscript stale skip_monitor no_mandatory_keys movablekeys", categories="@scripting", getkeys=eval_getkeys)

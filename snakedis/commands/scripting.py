@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from snakedis.commands.args import parse_int
 from snakedis.commands.table import CommandGroup
-from snakedis.protocol.errors import CommandError
+from snakedis.protocol.errors import NOT_INTEGER, CommandError
 from snakedis.protocol.resp import OK, Simple
 from snakedis.scripting.engine import get_engine, sha1hex
 
@@ -94,10 +94,17 @@ def load_script(client: Client, body: bytes, sha: bytes | None = None) -> tuple[
     return sha, fn, flags
 
 
-def _numkeys(args: list[bytes]) -> int:
-    n = parse_int(args[2])
-    if n < 0:
-        raise CommandError("ERR Number of keys can't be negative")
+# numkeys as clients send it, parsed once: a small count is a dict hit, not a parse
+_NUMKEYS: Final = {b"%d" % i: i for i in range(64)}
+
+
+def numkeys(args: list[bytes], error: str = NOT_INTEGER) -> int:
+    """``numkeys`` of EVAL*/FCALL* (argument 2), checked against the number of arguments."""
+    n = _NUMKEYS.get(args[2])
+    if n is None:
+        n = parse_int(args[2], error)
+        if n < 0:
+            raise CommandError("ERR Number of keys can't be negative")
     if n > len(args) - 3:
         raise CommandError("ERR Number of keys can't be greater than number of args")
     return n
@@ -116,19 +123,26 @@ def check_script_flags(client: Client, flags: int, read_only: bool, is_eval: boo
 
 
 def _eval_generic(client: Client, args: list[bytes], by_sha: bool, read_only: bool) -> Any:
-    n = _numkeys(args)
-    engine = get_engine(client.server)
+    n = _NUMKEYS.get(args[2])
+    if n is None or n > len(args) - 3:
+        n = numkeys(args)
+    server = client.server
+    engine = server.extensions.get("scripting") or get_engine(server)
     if by_sha:
-        sha = args[1].lower()
-        cached = engine.scripts.get(sha) if len(sha) == 40 else None
+        sha = args[1]
+        cached = engine.scripts.get(sha)
         if cached is None:
-            raise CommandError("NOSCRIPT No matching script. Please use EVAL.")
+            sha = sha.lower()
+            cached = engine.scripts.get(sha) if len(sha) == 40 else None
+            if cached is None:
+                raise CommandError("NOSCRIPT No matching script. Please use EVAL.")
         fn, flags = cached[0], cached[1]
     else:
         sha, fn, flags = load_script(client, args[1])
-    check_script_flags(client, flags, read_only, True)
-    ro = read_only or bool(flags & FLAG_NO_WRITES)
-    return engine.run(client, fn, sha, args[3 : 3 + n], args[3 + n :], True, ro)
+    if flags:
+        check_script_flags(client, flags, read_only, True)
+        read_only = read_only or bool(flags & FLAG_NO_WRITES)
+    return engine.run(client, fn, sha, args, n, True, read_only)
 
 
 @command("eval", -3, "noscript stale skip_monitor no_mandatory_keys movablekeys", categories="@scripting", getkeys=eval_getkeys)

@@ -4,6 +4,7 @@ local py = ...
 local _G0 = _G
 local setfenv, getmetatable, setmetatable, rawset, rawget = setfenv, getmetatable, setmetatable, rawset, rawget
 local type, tostring, error, xpcall, pairs, next = type, tostring, error, xpcall, pairs, next
+local pcall, select = pcall, select
 local loadstring, load = loadstring, load
 local dbg_getinfo, dbg_sethook = debug.getinfo, debug.sethook
 
@@ -24,13 +25,24 @@ local function missing_global(_, name)
   error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2)
 end
 
+local function pcall_result(ok, ...)
+  if ok then return ok, ... end
+  local e = ...
+  if type(e) == "table" then
+    local m = e.err
+    local tm = type(m)
+    if tm == "string" or tm == "number" then return false, m end
+  end
+  return false, e
+end
+
 -- Build one sandbox: returns (env, G, R) where env is what scripts see as _G, G the hidden
 -- table of globals (KEYS/ARGV are stored there) and R the hidden redis table.
 local function make_sandbox(redis_api)
   local G = {}
   local env = {}
   for _, n in ipairs({"assert", "collectgarbage", "error", "gcinfo", "getmetatable", "ipairs",
-                      "pcall", "rawequal", "rawget", "select", "setmetatable",
+                      "rawequal", "rawget", "select", "setmetatable",
                       "tonumber", "tostring", "type", "unpack", "xpcall", "_VERSION"}) do
     G[n] = _G0[n]
   end
@@ -45,6 +57,12 @@ local function make_sandbox(redis_api)
   G.struct = proxy(py.struct)
   G.redis = proxy(redis_api)
   G._G = env
+  -- Redis's pcall (luaRedisPcall): an error table whose `err` is a string or a number is
+  -- caught as that value, so pcall(redis.call, ...) gives the message, as in Redis
+  G.pcall = function(...)
+    if select("#", ...) == 0 then return false, "attempt to call a boolean value" end
+    return pcall_result(pcall(...))
+  end
   G.pairs = function(t)
     local real = proxied[t]
     if real ~= nil then return next, real, nil end
@@ -120,17 +138,31 @@ local function c_function(R, key, raw)
   install()
 end
 
+-- redis.call is c_function's pattern with `raw` inlined (it runs for every command a script
+-- sends): py.call answers the reply, or (nil, message) for an error.
+local function install_call(R)
+  local install
+  install = function()
+    local function loop(...)
+      local v, e = pycall(...)
+      if e ~= nil then
+        install()
+        error({err = e}, 0)
+      end
+      return loop(co_yield(v))
+    end
+    rawset(R, "call", co_wrap(loop))
+  end
+  install()
+end
+
 local function make_redis_api()
   local R = {}
-  c_function(R, "call", function(...)
-    local ok, v = pycall(true, ...)
-    if ok then return true, v end
-    return false, {err = v}
-  end)
+  install_call(R)
   R.pcall = function(...)
-    local ok, v = pycall(false, ...)
-    if ok then return v end
-    return {err = v}
+    local v, e = pycall(...)
+    if e ~= nil then return {err = e} end
+    return v
   end
   R.error_reply = function(...)
     local msg = ...
@@ -239,23 +271,59 @@ local function compile(code, chunkname, env)
   return f
 end
 
-local function run(fn)
-  return xpcall(fn, err_handler)
+-- Running a script or function.  Python calls a runner with the compiled function followed
+-- by the call's keys and arguments (one crossing; no tables built from Python).  A runner is
+-- made per key count, so KEYS/ARGV are built straight from its parameters, and it tail-calls
+-- the script, so the only pcall is lupa's own, whose handler is the global debug.traceback:
+-- `traceback` below keeps the error table for Python (take_error) and hands lupa a string.
+local last_error = nil
+local function traceback(err)
+  last_error = err_handler(err)
+  return "script error"
+end
+debug.traceback = traceback
+
+local function take_error()
+  local e = last_error
+  last_error = nil
+  return e
 end
 
--- EVAL: KEYS/ARGV are built here from the call's arguments (one boundary crossing).
-local function run_eval(fn, nkeys, ...)
+local MAX_RUNNER_KEYS = 32
+local runner_sources = {
+  eval = "local G = ... return function(fn%s, ...) G.KEYS = {%s} G.ARGV = {...} return fn() end",
+  fcall = "return function(fn%s, ...) return fn({%s}, {...}) end",
+}
+
+-- more keys than MAX_RUNNER_KEYS: the key count is passed first
+local function eval_any(fn, nkeys, ...)
   local all = {...}
   local keys, argv = {}, {}
   for i = 1, nkeys do keys[i] = all[i] end
   for i = nkeys + 1, select("#", ...) do argv[i - nkeys] = all[i] end
   script_G.KEYS = keys
   script_G.ARGV = argv
-  return xpcall(fn, err_handler)
+  return fn()
 end
 
-local function run_function(fn, keys, args)
-  return xpcall(function() return fn(keys, args) end, err_handler)
+local function fcall_any(fn, nkeys, ...)
+  local all = {...}
+  local keys, argv = {}, {}
+  for i = 1, nkeys do keys[i] = all[i] end
+  for i = nkeys + 1, select("#", ...) do argv[i - nkeys] = all[i] end
+  return fn(keys, argv)
+end
+
+-- the runner of `kind` ("eval" or "fcall") for `nkeys` keys
+local function make_runner(kind, nkeys)
+  if nkeys > MAX_RUNNER_KEYS then
+    return kind == "eval" and eval_any or fcall_any
+  end
+  local names = {}
+  for i = 1, nkeys do names[i] = "k" .. i end
+  local list = table.concat(names, ", ")
+  local src = string.format(runner_sources[kind], nkeys > 0 and ", " .. list or "", list)
+  return loadstring(src, "=snakedis")(script_G)
 end
 
 -- FUNCTION LOAD: run the library body in a fresh sandbox whose redis table only registers.
@@ -278,10 +346,10 @@ end
 
 return {
   compile = compile,
-  run = run,
-  run_function = run_function,
+  make_runner = make_runner,
+  max_runner_keys = MAX_RUNNER_KEYS,
+  take_error = take_error,
   G = script_G,
-  run_eval = run_eval,
   arm_hook = arm_hook,
   load_library = load_library,
   setfenv = setfenv,

@@ -10,7 +10,15 @@ Design and invariants:
   error handler that turns every error into Redis's ``{err=..., source=..., line=...}`` table.
   State cannot leak between scripts: nothing a script can reach is writable.
 * Compiled scripts are cached by SHA1 (``scripts``) as Lua functions with the sandbox as
-  their environment; a call only stores ``KEYS``/``ARGV`` into the hidden globals table.
+  their environment.  A run is one Python -> Lua call: a *runner* made per key count gets
+  the function and the request's keys and arguments as varargs, builds ``KEYS``/``ARGV``
+  (or the two tables a function receives) and tail-calls it.  Script errors are caught by
+  lupa's own pcall, whose handler is Lua's global ``debug.traceback``: bootstrap.lua puts
+  its error handler there, which keeps the error table for ``take_error``.
+* ``redis.call`` is one Lua -> Python call per command (``_call``): the reply for Lua, or
+  ``(None, message)`` for an error, which the Lua side raises (or, for ``redis.pcall``,
+  returns as ``{err=...}``).  Commands without subcommands are cached with their arity and
+  whether they write, so the common case is checked inline.
 * Scripts run commands through ``dispatch.call`` on one fake client bound to the caller's db,
   with ``server.in_script`` set (so the command clock stays frozen) and the effects buffered in
   a propagation unit (``transactions.begin_unit``): they reach AOF/replicas as the commands
@@ -71,23 +79,32 @@ REPL_AOF: Final = 1
 REPL_REPLICA: Final = 2
 REPL_ALL: Final = 3
 
+# what a command is to a script (ScriptEngine._cmd_cache): may run, writes, or not allowed
+_PLAIN: Final = 0
+_WRITE: Final = 1
+_NOSCRIPT: Final = 2
+
 _BOOTSTRAP_PATH: Final = os.path.join(os.path.dirname(__file__), "bootstrap.lua")
 
 
 class RunContext:
-    """The script or function currently running (Redis's ``scriptRunCtx``)."""
+    """The script or function currently running (Redis's ``scriptRunCtx``).
+
+    The engine keeps one and refills it for every run (scripts never nest), so a call does
+    not pay for building one.
+    """
 
     __slots__ = ("name", "is_eval", "read_only", "start", "wrote", "killed", "busy", "caller", "repl")
 
-    def __init__(self, name: bytes, is_eval: bool, read_only: bool, caller: Client) -> None:
-        self.name = name
-        self.is_eval = is_eval
-        self.read_only = read_only
-        self.start = time.monotonic()
+    def __init__(self) -> None:
+        self.name = b""
+        self.is_eval = True
+        self.read_only = False
+        self.start = 0.0
         self.wrote = False
         self.killed = False
         self.busy = False
-        self.caller = caller
+        self.caller: Client = None  # type: ignore[assignment]  # set for each run
         self.repl = REPL_ALL
 
 
@@ -106,6 +123,17 @@ def _arg_bytes(v: Any) -> bytes | None:
             return b"%d" % int(v)
         return b"%.17g" % v
     return None
+
+
+def _lua_args(args: tuple[Any, ...]) -> list[bytes] | None:
+    """The arguments of redis.call as bytes (numbers as Redis formats them), or None."""
+    out = []
+    for a in args:
+        b = _arg_bytes(a)
+        if b is None:
+            return None
+        out.append(b)
+    return out
 
 
 def _lua_number_to_int(v: float) -> int:
@@ -211,22 +239,27 @@ class ScriptEngine:
             raise RuntimeError(chunk[1])
         api = chunk(py)
         self._compile = api[b"compile"]
-        self._run = api[b"run"]
-        self._run_eval = api[b"run_eval"]
-        # command name bytes -> (command, noscript, is_write) for commands without subcommands
-        self._cmd_cache: dict[bytes, tuple[Command, bool, bool]] = {}
-        self._run_function = api[b"run_function"]
+        self._make_runner = api[b"make_runner"]
+        self._take_error = api[b"take_error"]
+        # runners by key count, made on first use (past the end: a runner taking the count)
+        max_keys: int = api[b"max_runner_keys"]
+        self._eval_runners: list[Any] = [None] * (max_keys + 1)
+        self._fcall_runners: list[Any] = [None] * (max_keys + 1)
+        self._eval_any = self._make_runner(b"eval", max_keys + 1)
+        self._fcall_any = self._make_runner(b"fcall", max_keys + 1)
+        # command name bytes -> (command, arity, kind) for commands without subcommands
+        self._cmd_cache: dict[bytes, tuple[Command, int, int]] = {}
         self._load_library = api[b"load_library"]
         self._arm_hook = api[b"arm_hook"]
         self.G = api[b"G"]
-        self.scripts: dict[bytes, Any] = {}  # sha -> (lua function, flags)
+        self.scripts: dict[bytes, Any] = {}  # sha -> (lua function, flags, body)
         self.running: RunContext | None = None
+        self._ctx = RunContext()
         self.resp = 2
         fake = Client(server)
         fake.authenticated = True
         fake.name = b""
         self.fake = fake
-        self._empty = lua.table()
         self._neg_zero = lua.eval("function(t) return 1 / t.double < 0 end")
 
     # ------------------------------------------------------------------ compile / run
@@ -243,48 +276,69 @@ class ScriptEngine:
         client: Client,
         fn: Any,
         name: bytes,
-        keys: list[bytes],
-        args: list[bytes],
+        argv: list[bytes],
+        nkeys: int,
         is_eval: bool,
         read_only: bool,
     ) -> Any:
-        """Run a compiled script (or a function) for ``client``; returns the reply value."""
+        """Run a compiled script (or a function) for ``client``; returns the reply value.
+
+        ``argv`` is the whole EVAL*/FCALL* request: the keys start at index 3, the arguments
+        follow them.  They reach Lua as the varargs of the runner for ``nkeys`` keys.
+        """
+        runners = self._eval_runners if is_eval else self._fcall_runners
+        if nkeys < len(runners):
+            runner = runners[nkeys] or self._new_runner(runners, is_eval, nkeys)
+            params: list[Any] = argv[3:]
+        else:
+            runner = self._eval_any if is_eval else self._fcall_any
+            params = [nkeys, *argv[3:]]
         server = self.server
         fake = self.fake
         fake.db = client.db
         if fake.protover != 2:
             fake.set_protover(2)
         self.resp = 2
-        ctx = RunContext(name, is_eval, read_only, client)
+        ctx = self._ctx
+        ctx.name = name
+        ctx.is_eval = is_eval
+        ctx.read_only = read_only
+        ctx.start = time.monotonic()
+        ctx.wrote = ctx.killed = ctx.busy = False
+        ctx.caller = client
+        ctx.repl = REPL_ALL
         self.running = ctx
         server.in_script = True
         server.script_caller = client
-        unit = begin_unit(server)
+        unit = begin_unit(server) if server.propagation_targets else None
         try:
-            if is_eval:
-                res = self._run_eval(fn, len(keys), *keys, *args)
-            else:
-                table_from = self.table_from
-                keys_t = table_from(keys) if keys else self.table()
-                args_t = table_from(args) if args else self.table()
-                res = self._run_function(fn, keys_t, args_t)
-            if type(res) is tuple:
-                ok = res[0]
-                val = res[1] if len(res) > 1 else None
-            else:
-                ok, val = res, None
-            if ok:
-                return self.from_lua(val, client)
-            return self._error_reply(val, name)
+            try:
+                res = runner(fn, *params)
+            except lua51.LuaError as e:
+                err = self._take_error()  # None if the handler itself failed
+                return self._error_reply(err if err is not None else str(e), name)
+            t = type(res)
+            if t is int or t is bytes:
+                return res
+            if t is tuple:  # several return values: the first is the reply
+                res = res[0]
+            return self.from_lua(res, client)
         finally:
             server.in_script = False
             server.script_caller = None
             self.running = None
-            end_unit(server, unit)
+            ctx.caller = None  # type: ignore[assignment]  # the client may go away
+            if unit is not None:
+                end_unit(server, unit)
             if ctx.busy:
                 self._end_busy()
             if ctx.killed:
                 self._arm_hook()
+
+    def _new_runner(self, runners: list[Any], is_eval: bool, nkeys: int) -> Any:
+        """Make and keep the Lua runner for ``nkeys`` keys."""
+        runner = runners[nkeys] = self._make_runner(b"eval" if is_eval else b"fcall", nkeys)
+        return runner
 
     def _error_reply(self, err: Any, name: bytes) -> ErrorReply:
         if lua51.lua_type(err) != "table":
@@ -436,77 +490,128 @@ class ScriptEngine:
 
     # ------------------------------------------------------------------ the redis API
 
-    def _call(self, raise_: bool, *args: Any) -> tuple[bool, Any]:
+    def _call(self, *args: Any) -> Any:
+        """redis.call / redis.pcall: the reply converted for Lua, or ``(None, message)``.
+
+        The common case (a plain command seen before, string arguments) is handled inline;
+        anything else goes through ``_call_slow``, which checks in Redis's order.
+        """
+        ctx = self.running
+        if ctx is None or not args:
+            return self._call_slow(args)
+        cached = self._cmd_cache.get(args[0])
+        if cached is None:
+            return self._call_slow(args)
+        argv = list(args)
+        for a in argv:
+            if type(a) is not bytes:
+                return self._call_slow(args)
+        cmd, arity, kind = cached
+        n = len(argv)
+        if n != arity if arity > 0 else n < -arity:
+            return None, b"ERR Wrong number of args calling Redis command from script"
+        server = self.server
+        if (
+            ctx.repl != REPL_ALL
+            or "acl_script_check" in server.extensions
+            or (kind and (kind == _NOSCRIPT or ctx.read_only or server.is_replica))
+        ):
+            return self._run_command(ctx, cmd, argv, kind)
+        if kind:
+            ctx.wrote = True
+        try:
+            reply = call(self.fake, cmd, argv)
+        except Exception as e:  # noqa: BLE001 - a handler bug must not unwind through Lua
+            return self._internal_error(cmd, e)
+        t = type(reply)
+        if t is int or t is bytes:
+            return reply
+        return self._reply_to_lua(reply)
+
+    def _call_slow(self, args: tuple[Any, ...]) -> Any:
+        """``_call`` for the first use of a command, subcommands, numbers and bad arguments."""
         ctx = self.running
         if ctx is None:
-            return False, b"ERR redis.call/pcall can only be called inside a script invocation"
-        if not args:
-            return False, b"ERR Please specify at least one argument for this redis lib call"
-        argv = []
-        for a in args:
-            if type(a) is bytes:
-                argv.append(a)
-                continue
-            b = _arg_bytes(a)
-            if b is None:
-                return False, b"ERR Lua redis lib command arguments must be strings or integers"
-            argv.append(b)
-        server = self.server
-        cached = self._cmd_cache.get(argv[0])
+            return None, b"ERR redis.call/pcall can only be called inside a script invocation"
+        argv = _lua_args(args)
+        if argv is None:
+            return None, b"ERR Lua redis lib command arguments must be strings or integers"
+        cached = self._cmd_cache.get(argv[0]) if argv else None
         if cached is None:
-            table = server.table
-            cmd: Command | None = table.lookup(argv[0])
-            if cmd is not None and cmd.subcommands:
-                cmd = cmd.subcommands.get(argv[1].lower()) if len(argv) > 1 else None
-                if cmd is None and len(argv) == 1:
-                    return False, b"ERR Wrong number of args calling Redis command from script"
-            if cmd is None:
-                return False, b"ERR Unknown Redis command called from script"
-            noscript = bool(cmd.flags & Flag.NOSCRIPT)
-            is_write = cmd.is_write
-            if cmd.parent is None and len(self._cmd_cache) < 1024:
-                self._cmd_cache[argv[0]] = (cmd, noscript, is_write)
-        else:
-            cmd, noscript, is_write = cached
-        if not cmd.arity_ok(len(argv)):
-            return False, b"ERR Wrong number of args calling Redis command from script"
-        if noscript:
-            return False, b"ERR This Redis command is not allowed from script"
+            found = self._lookup(argv)
+            if isinstance(found, bytes):
+                return None, found
+            cached = found
+        cmd, arity, kind = cached
+        n = len(argv)
+        if n != arity if arity > 0 else n < -arity:
+            return None, b"ERR Wrong number of args calling Redis command from script"
+        return self._run_command(ctx, cmd, argv, kind)
+
+    def _run_command(self, ctx: RunContext, cmd: Command, argv: list[bytes], kind: int) -> Any:
+        """Checks and run of a script's command (Redis's ``scriptCall``); the reply for Lua."""
+        if kind == _NOSCRIPT:
+            return None, b"ERR This Redis command is not allowed from script"
+        server = self.server
         acl_check = server.extensions.get("acl_script_check")
         if acl_check is not None:
             denied = acl_check(ctx.caller, cmd, argv)
             if denied is not None:
-                return False, denied
-        if is_write:
+                return None, denied
+        if kind:  # _WRITE
             if ctx.read_only:
-                return False, b"ERR Write commands are not allowed from read-only scripts."
+                return None, b"ERR Write commands are not allowed from read-only scripts."
             if server.is_replica and server.config["replica-read-only"] and not ctx.caller.is_master:
-                return False, b"READONLY You can't write against a read only replica."
+                return None, b"READONLY You can't write against a read only replica."
             ctx.wrote = True
-        fake = self.fake
         try:
             if ctx.repl != REPL_ALL and server.propagation_targets:
                 saved = server.propagation_targets
                 server.propagation_targets = []
                 try:
-                    reply = call(fake, cmd, argv)
+                    reply = call(self.fake, cmd, argv)
                 finally:
                     server.propagation_targets = saved
             else:
-                reply = call(fake, cmd, argv)
+                reply = call(self.fake, cmd, argv)
         except Exception as e:  # noqa: BLE001 - a handler bug must not unwind through Lua
-            server.log(f"Error running {cmd.name} from a script: {e!r}", "warning")
-            return False, b"ERR internal error running command from script"
-        if reply is NO_REPLY:
-            return True, None
+            return self._internal_error(cmd, e)
         t = type(reply)
         if t is int or t is bytes:
-            return True, reply
+            return reply
+        return self._reply_to_lua(reply)
+
+    def _internal_error(self, cmd: Command, exc: Exception) -> tuple[None, bytes]:
+        self.server.log(f"Error running {cmd.name} from a script: {exc!r}", "warning")
+        return None, b"ERR internal error running command from script"
+
+    def _reply_to_lua(self, reply: Any) -> Any:
+        """A command's reply for redis.call: errors as ``(None, message)``."""
+        if reply is NO_REPLY:
+            return None
+        t = type(reply)
         if t is ErrorReply:
-            return False, _error_from_reply(bytes(reply))
+            return None, _error_from_reply(bytes(reply))
         if t is Raw and reply[:1] == b"-":
-            return False, _error_from_reply(bytes(reply[1:-2]))
-        return True, self.to_lua(reply)
+            return None, _error_from_reply(bytes(reply[1:-2]))
+        return self.to_lua(reply)
+
+    def _lookup(self, argv: list[bytes]) -> tuple[Command, int, int] | bytes:
+        """The command a script names (a subcommand too), or the error message for Lua."""
+        if not argv:
+            return b"ERR Please specify at least one argument for this redis lib call"
+        cmd: Command | None = self.server.table.lookup(argv[0])
+        if cmd is not None and cmd.subcommands:
+            cmd = cmd.subcommands.get(argv[1].lower()) if len(argv) > 1 else None
+            if cmd is None and len(argv) == 1:
+                return b"ERR Wrong number of args calling Redis command from script"
+        if cmd is None:
+            return b"ERR Unknown Redis command called from script"
+        kind = _NOSCRIPT if cmd.flags & Flag.NOSCRIPT else _WRITE if cmd.is_write else _PLAIN
+        entry = (cmd, cmd.arity, kind)
+        if cmd.parent is None and len(self._cmd_cache) < 1024:
+            self._cmd_cache[argv[0]] = entry
+        return entry
 
     def _sha1hex(self, data: Any) -> bytes:
         b = _arg_bytes(data)

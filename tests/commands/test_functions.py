@@ -60,6 +60,17 @@ def test_flags_and_writes(diff: Any) -> None:
     diff("FUNCTION", "LIST", "LIBRARYNAME", "wlib", "WITHCODE")
 
 
+def test_fcall_key_counts(diff: Any) -> None:
+    """keys/args tables for every way a runner is chosen, up to past the per-count runners."""
+    diff("FUNCTION", "LOAD", LIB)
+    for nkeys in (0, 1, 3, 32, 33, 40):
+        keys = [f"k{i}" for i in range(nkeys)]
+        diff("FCALL", "echo1", nkeys, *keys)
+        diff("FCALL", "echo1", nkeys, *keys, "a1", "a2")
+    diff("FCALL", "echo1", "01", "k", "a")
+    diff("FCALL", "echo1", "+1", "k", "a")
+
+
 def test_fcall_errors(diff: Any) -> None:
     diff("FCALL")
     diff("FCALL", "nosuch", 0)

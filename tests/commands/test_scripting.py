@@ -176,6 +176,49 @@ def test_eval_argument_errors(diff: Any) -> None:
     diff("EVAL_RO", "return 1", -1)
 
 
+def test_key_counts(diff: Any) -> None:
+    """KEYS/ARGV for every way a runner is chosen: no keys, few, and past the per-count runners."""
+    body = "return {#KEYS, #ARGV, KEYS[1] or 'none', KEYS[#KEYS] or 'none', ARGV[1] or 'none', ARGV[#ARGV] or 'none'}"
+    for nkeys in (0, 1, 2, 32, 33, 40):
+        keys = [f"k{i}" for i in range(nkeys)]
+        diff("EVAL", body, nkeys, *keys)
+        diff("EVAL", body, nkeys, *keys, "a1", "a2", "a3")
+    diff("EVAL", body, "01", "k", "a")
+    diff("EVAL", body, "+1", "k", "a")
+    diff("EVAL", body, 99, "k")
+    diff("EVAL", "KEYS[1] = 'changed' ARGV[2] = 'x' return {KEYS, ARGV}", 1, "k", "a")
+    diff("EVAL", "return {KEYS, ARGV}", 1, "k", "a")
+
+
+def test_script_errors_in_a_row(diff: Any) -> None:
+    """A raised redis.call error replaces its trampoline: the next call and script still work."""
+    diff("SET", "s", "str")
+    script = "redis.call('set', KEYS[1], 'x')\nreturn redis.call('incr', KEYS[1])"
+    for _ in range(3):
+        diff("EVAL", script, 1, "s")
+    diff("EVAL", "local ok, e = pcall(redis.call, 'incr', KEYS[1]) return {tostring(ok), e.err, redis.call('incr', 'n')}", 1, "s")
+    diff("EVAL", "return redis.call('incr', KEYS[1])", 1, "s")
+    diff("EVAL", "return redis.call('incr', 'n')", 0)
+    # Redis's pcall turns an error table with a string or number `err` into that value
+    diff("EVAL", "local ok, e = pcall(error, {err = 'x'}) return {tostring(ok), type(e), tostring(e)}", 0)
+    diff("EVAL", "local ok, e = pcall(error, {err = 5}) return {tostring(ok), type(e), tostring(e)}", 0)
+    diff("EVAL", "local ok, e = pcall(error, {foo = 5}) return {tostring(ok), type(e)}", 0)
+    diff("EVAL", "local ok, e = pcall(error, 'str') return {tostring(ok), type(e), e}", 0)
+    diff("EVAL", "return {pcall(function() return 1, 2 end)}", 0)
+    diff("EVAL", "return {pcall()}", 0)
+    diff("EVAL", "return {pcall(nil)}", 0)
+    diff("EVAL", "local ok, e = xpcall(function() error({err = 'x'}) end, function(m) return m end) return {tostring(ok), type(e)}", 0)
+    diff("EVAL", "error('first')", 0)
+    diff("EVAL", "return 1, 2, 3", 0)
+    diff("EVAL", "return", 0)
+    diff("EVAL", "return nil, 2", 0)
+    diff("EVAL", "return redis.call('INCR', 'n'), 'ignored'", 0)
+    diff("EVAL", "return redis.call('incr', 'n', 'extra')", 0)
+    diff("EVAL", "return redis.call('incrby', 'n', 10)", 0)
+    diff("EVAL", "return redis.call('incrby', 'n', {})", 0)
+    diff("EVAL", "return redis.call('client', 'id') > 0", 0)
+
+
 def test_evalsha_and_script_cache(diff: Any) -> None:
     sha = diff("SCRIPT", "LOAD", "return ARGV[1]")
     sha = sha.split(b"\r\n")[1].decode()
