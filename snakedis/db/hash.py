@@ -47,6 +47,21 @@ class RedisHash:
         self.hfe_when = 0
         self.hfe_seq = 0
 
+    @classmethod
+    def from_loaded(cls, keys: list[bytes], vals: list[bytes], pos: dict[bytes, int], ht: bool) -> RedisHash:
+        """A hash from parts that already hold the invariants (RDB load builds ``pos`` and
+        chooses ``ht`` itself): no per-field work, no empty containers made to be replaced."""
+        h = cls.__new__(cls)
+        h.keys = keys
+        h.vals = vals
+        h.pos = pos
+        h.ht = ht
+        h.ex = False
+        h.ttls = None
+        h.hfe_when = 0
+        h.hfe_seq = 0
+        return h
+
     # ------------------------------------------------------------------ type protocol
 
     def encoding(self, config: Any = None) -> bytes:

@@ -138,7 +138,8 @@ class Quicklist:
         ql = cls.__new__(cls)
         ql.items = items
         ql.lp_bytes = lp_bytes
-        ql.packed = not exceeds_limit(fill, lp_bytes, len(items))
+        # Byte limits (negative fill) are never under 4 kB: most lists need no closer look.
+        ql.packed = fill < 0 and lp_bytes <= OPTIMIZATION_LEVEL[0] or not exceeds_limit(fill, lp_bytes, len(items))
         return ql
 
     def copy(self) -> Quicklist:

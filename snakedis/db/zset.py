@@ -216,6 +216,31 @@ def parse_lex_range(min_arg: bytes, max_arg: bytes) -> LexRange | None:
     return LexRange(lo[0], hi[0], lo[1], hi[1])
 
 
+# The state SortedList.__init__ sets up; ``_sorted_list_of`` fills it in directly for a short,
+# already sorted list, and falls back to the constructor if a sortedcontainers release changes it.
+_SL_STATE: Final = frozenset(vars(SortedList()))
+_SL_DIRECT: Final = _SL_STATE == {"_len", "_load", "_lists", "_maxes", "_index", "_offset"}
+_SL_LOAD: Final = SortedList.DEFAULT_LOAD_FACTOR
+_new_object = object.__new__
+
+
+def _sorted_list_of(ordered: list[tuple[float, bytes]]) -> SortedList:
+    """``SortedList(ordered)`` for an ``ordered`` list already sorted, and taken over: a list
+    of at most one load factor is exactly one sublist, so there is nothing to sort or split
+    (the constructor costs ~6x more for the 3-member sets that make up most keyspaces)."""
+    n = len(ordered)
+    if not _SL_DIRECT or n == 0 or n > _SL_LOAD:
+        return SortedList(ordered)
+    sl = _new_object(SortedList)
+    sl._len = n
+    sl._load = _SL_LOAD
+    sl._lists = [ordered]
+    sl._maxes = [ordered[-1]]
+    sl._index = []
+    sl._offset = 0
+    return sl
+
+
 class ZSet:
     """A sorted set: member -> score dict plus a sorted list of (score, member)."""
 
@@ -243,6 +268,16 @@ class ZSet:
                 if s == 0.0:
                     scores[m] = 0.0
         zs.sl = SortedList([(s, m) for m, s in scores.items()])
+        return zs
+
+    @classmethod
+    def from_loaded(cls, scores: dict[bytes, float], ordered: list[tuple[float, bytes]], listpack: bool) -> ZSet:
+        """A set from parts that already hold the invariants (RDB load): ``ordered`` is
+        ``scores``' pairs as ``(score, member)`` in ascending order, ``listpack`` decided."""
+        zs = cls.__new__(cls)
+        zs.scores = scores
+        zs.sl = _sorted_list_of(ordered)
+        zs.listpack = listpack
         return zs
 
     def copy(self) -> ZSet:

@@ -17,12 +17,15 @@ import gc
 import os
 import struct
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Any, Final
 
 from snakedis import REDIS_VERSION
 from snakedis.db.hash import RedisHash
-from snakedis.db.quicklist import Quicklist
+from snakedis.db.listpack import entry_size
+from snakedis.db.quicklist import LP_HEADER_BYTES, Quicklist
+from snakedis.db.quicklist import encode as encode_item
 from snakedis.db.set import HASHTABLE, INTSET, LISTPACK, RedisSet
 from snakedis.db.zset import ZSet
 from snakedis.persistence import rdbformat as F
@@ -129,125 +132,451 @@ def _zset_record(value: Any, compress: bool) -> tuple[int, bytes]:
 
 
 # --------------------------------------------------------------------------- RDB -> values
+#
+# One decoder per RDB value type, ``(reader, config) -> value``: each reads its value at
+# ``r.pos``, leaves ``r.pos`` after it, and returns None for an empty container (Redis skips
+# those).  Start-up load runs one decoder per key, so the types Redis 7 writes read
+# ``r.data`` with a local offset and build the value class's representation directly
+# (``from_loaded`` constructors): no method call per string, no intermediate value objects.
+# A decoder may index past the end of a truncated image; callers turn that IndexError (or
+# struct.error) into RdbFormatError.
+
+Decoder = Callable[[RdbReader, "Config"], Any]
+_EOF: Final = "Unexpected EOF reading RDB file"
+_U32_FROM: Final = struct.Struct("<I").unpack_from
+# The constructors bound once: a classmethod looked up per call costs a bound-method object.
+_loaded_list: Final = Quicklist.from_loaded
+_loaded_set: Final = RedisSet.from_loaded
+_loaded_hash: Final = RedisHash.from_loaded
+_loaded_zset: Final = ZSet.from_loaded
+_INT_START: Final = frozenset(b"-0123456789")
+
+
+def _strings(r: RdbReader, count: int) -> list[bytes]:
+    """``count`` strings in a row (set members, hash fields): short raw ones sliced here."""
+    data = r.data
+    p = r.pos
+    out: list[bytes] = []
+    append = out.append
+    for _ in range(count):
+        b = data[p]
+        if b < 64:
+            q = p + 1
+            p = q + b
+            append(data[q:p])
+        else:
+            r.pos = p
+            append(r.string())
+            p = r.pos
+    if p > len(data):
+        raise RdbFormatError(_EOF)
+    r.pos = p
+    return out
 
 
 def _make_list(items: list[bytes], config: Config) -> Any:
     return Quicklist.from_values(items, config["list-max-listpack-size"])
 
 
+def _intset_order(members: list[bytes], limit: int) -> list[bytes] | None:
+    """``members`` sorted by value when all are int64s and few enough for an intset, else None."""
+    if len(members) > limit:
+        return None
+    ints: list[int] = []
+    for m in members:
+        if not m or m[0] not in _INT_START:  # rejects most strings without parsing them
+            return None
+        v = string2ll(m)
+        if v is None:
+            return None
+        ints.append(v)
+    return [m for _, m in sorted(zip(ints, members, strict=True))]
+
+
 def _make_set(members: list[bytes], config: Config) -> Any:
     """A set as Redis 7.2 builds one on load: intset, listpack or hashtable by size and content."""
     cfg = config.values
     n = len(members)
-    ints = [string2ll(m) for m in members] if n <= cfg["set-max-intset-entries"] else None
-    if ints is not None and None not in ints:
-        s = RedisSet(INTSET)
-        order = sorted(zip(ints, members, strict=True))  # type: ignore[arg-type]
-        s.items = [m for _, m in order]
+    items = _intset_order(members, cfg["set-max-intset-entries"])
+    if items is not None:
+        enc = INTSET
     elif n <= cfg["set-max-listpack-entries"] and max(map(len, members)) <= cfg["set-max-listpack-value"]:
-        s = RedisSet(LISTPACK)
-        s.items = list(members)
+        enc, items = LISTPACK, members
     else:
-        s = RedisSet(HASHTABLE)
-        s.items = list(members)
-    s.pos = {m: i for i, m in enumerate(s.items)}
-    if len(s.pos) != n:  # duplicates in a corrupt file: keep Redis's set semantics
-        s.items = list(dict.fromkeys(s.items))
-        s.pos = {m: i for i, m in enumerate(s.items)}
-    return s
+        enc, items = HASHTABLE, members
+    pos = dict(zip(items, range(n), strict=True))
+    if len(pos) != n:  # duplicates in a corrupt file: keep Redis's set semantics
+        items = list(pos)
+        pos = dict(zip(items, range(len(items)), strict=True))
+    return _loaded_set(items, pos, enc)
 
 
 def _make_hash(flat: list[bytes], config: Config) -> Any:
     """A hash built directly: listpack while small enough (Redis 7.2's rule), else hashtable."""
     cfg = config.values
-    h = RedisHash()
     keys = flat[0::2]
     vals = flat[1::2]
-    pos = {k: i for i, k in enumerate(keys)}
-    if len(pos) != len(keys):  # repeated fields in a corrupt file: last value wins, as HSET
+    n = len(keys)
+    if n != len(vals):
+        raise RdbFormatError("Bad data format")
+    pos = dict(zip(keys, range(n), strict=True))
+    if len(pos) != n:  # repeated fields in a corrupt file: last value wins, as HSET
+        h = RedisHash()
         for f, v in zip(keys, vals, strict=True):
             h.set(f, v, cfg)
         return h
-    h.keys, h.vals, h.pos = keys, vals, pos
+    ht = n > cfg["hash-max-listpack-entries"] or max(map(len, flat)) > cfg["hash-max-listpack-value"]
+    return _loaded_hash(keys, vals, pos, ht)
+
+
+def _make_zset(members: list[bytes], scores: list[float], config: Config) -> Any:
+    """A sorted set encoded by its size, as Redis builds one on load (``ZSet.from_pairs``'s rules)."""
+    n = len(members)
+    if n != len(scores):
+        raise RdbFormatError("Bad data format")
+    by_member = dict(zip(members, scores, strict=True))
+    if len(by_member) != n:  # repeated members in a corrupt file: the last score wins
+        return ZSet.from_pairs(zip(members, scores, strict=True), config)
+    cfg = config.values
+    listpack = n <= cfg["zset-max-listpack-entries"] and max(map(len, members)) <= cfg["zset-max-listpack-value"]
+    if listpack and 0.0 in by_member.values():  # a listpack has no negative zero
+        scores = [s or 0.0 for s in scores]
+        by_member = dict(zip(members, scores, strict=True))
+    return _loaded_zset(by_member, sorted(zip(scores, members, strict=True)), listpack)
+
+
+def _scores(texts: list[bytes]) -> list[float]:
+    try:
+        return list(map(float, texts))
+    except ValueError:
+        raise RdbFormatError("Bad data format") from None
+
+
+# -- decoders, by RDB type
+
+
+def _d_string(r: RdbReader, config: Config) -> Any:
+    return r.string()
+
+
+def _d_list(r: RdbReader, config: Config) -> Any:
+    items = [r.string() for _ in range(r.length())]
+    return _make_list(items, config) if items else None
+
+
+def _d_list_quicklist(r: RdbReader, config: Config) -> Any:
+    items: list[bytes] = []
+    for _ in range(r.length()):
+        items.extend(F.parse_ziplist(r.string()))
+    return _make_list(items, config) if items else None
+
+
+def _d_list_quicklist_2(r: RdbReader, config: Config) -> Any:
+    """Quicklist nodes, kept as the stored RESP bulks; the listpack size is the blobs' sizes."""
+    items: deque[bytes] = deque()
+    lp_bytes = LP_HEADER_BYTES
+    data = r.data
+    p = r.pos
+    if data[p] == 1 and data[p + 1] == F.QUICKLIST_NODE_PACKED and data[p + 2] < 64:
+        # One packed node in a short blob (a list of a few short elements): read in place.
+        p += 3
+        end = p + data[p - 1]
+        r.pos = end
+        blob = data[p:end]
+        F.parse_listpack_bulks(blob, items)
+        if not items:
+            return None
+        return _loaded_list(items, lp_bytes + len(blob) - LP_HEADER_BYTES, config.values["list-max-listpack-size"])
+    for _ in range(r.length()):
+        container = r.length()
+        blob = r.string()
+        if container == F.QUICKLIST_NODE_PLAIN:
+            items.append(encode_item(blob))
+            lp_bytes += entry_size(blob)
+        else:
+            F.parse_listpack_bulks(blob, items)
+            lp_bytes += len(blob) - LP_HEADER_BYTES
+    if not items:
+        return None
+    return _loaded_list(items, lp_bytes, config.values["list-max-listpack-size"])
+
+
+def _d_list_ziplist(r: RdbReader, config: Config) -> Any:
+    items = F.parse_ziplist(r.string())
+    return _make_list(items, config) if items else None
+
+
+def _d_set(r: RdbReader, config: Config) -> Any:
+    """Members read, indexed and measured in one pass; a set whose first member is not an
+    integer cannot be an intset, and then nothing needs a second look."""
+    data = r.data
+    p = r.pos
+    count = data[p]
+    if count < 64:
+        p += 1
+    else:
+        count = r.length()
+        p = r.pos
+    items: list[bytes] = []
+    append = items.append
+    pos: dict[bytes, int] = {}
+    longest = 0
+    for i in range(count):
+        b = data[p]
+        if b < 64:
+            q = p + 1
+            p = q + b
+            m = data[q:p]
+        else:
+            r.pos = p
+            m = r.string()
+            p = r.pos
+            b = len(m)
+        if b > longest:
+            longest = b
+        append(m)
+        pos[m] = i
+    if p > len(data):
+        raise RdbFormatError(_EOF)
+    r.pos = p
+    if not items:
+        return None
+    first = items[0]
+    if len(pos) != count or not first or first[0] in _INT_START:
+        return _make_set(items, config)  # repeated members, or maybe all integers
+    cfg = config.values
+    listpack = count <= cfg["set-max-listpack-entries"] and longest <= cfg["set-max-listpack-value"]
+    return _loaded_set(items, pos, LISTPACK if listpack else HASHTABLE)
+
+
+def _d_set_intset(r: RdbReader, config: Config) -> Any:
+    members = F.parse_intset(r.string())
+    return _make_set(members, config) if members else None
+
+
+def _d_set_listpack(r: RdbReader, config: Config) -> Any:
+    members = F.parse_listpack(r.string())
+    return _make_set(members, config) if members else None
+
+
+def _d_hash(r: RdbReader, config: Config) -> Any:
+    flat = _strings(r, 2 * r.length())
+    return _make_hash(flat, config) if flat else None
+
+
+def _d_hash_zipmap(r: RdbReader, config: Config) -> Any:
+    flat = F.parse_zipmap(r.string())
+    return _make_hash(flat, config) if flat else None
+
+
+def _d_hash_ziplist(r: RdbReader, config: Config) -> Any:
+    flat = F.parse_ziplist(r.string())
+    return _make_hash(flat, config) if flat else None
+
+
+def _d_hash_listpack(r: RdbReader, config: Config) -> Any:
+    data = r.data
+    p = r.pos
+    n = data[p]
+    if n < 64:  # a blob under 64 bytes: sliced here (cut short, it fails the header check)
+        r.pos = p + 1 + n
+        blob = data[p + 1 : p + 1 + n]
+    else:
+        blob = r.string()
+    value = _hash_from_short_entries(blob, config.values)
+    if value is not None:
+        return value
+    flat = F.parse_listpack(blob)
+    return _make_hash(flat, config) if flat else None
+
+
+def _hash_from_short_entries(blob: bytes, cfg: dict[str, Any]) -> Any:
+    """A listpack hash whose entries are all 6-bit strings or 7-bit integers (nearly every
+    listpack hash), decoded field/value pair by pair straight into ``keys``, ``vals`` and
+    ``pos``; None for anything else (other entries, no entries, repeated fields), which the
+    general path decodes or rejects."""
+    end = len(blob) - 1
+    if end < 6 or _U32_FROM(blob)[0] != end + 1 or blob[end] != 0xFF:
+        return None  # a bad header: the general path reports it
+    small = F.SMALL_UINTS
+    keys: list[bytes] = []
+    vals: list[bytes] = []
+    pos: dict[bytes, int] = {}
+    i = 0
+    p = 6
+    while p < end:
+        b = blob[p]
+        if b < 0x80:
+            f = small[b]
+            p += 2
+        elif b < 0xC0:  # header byte, n = b - 0x80 bytes, back-length byte
+            q = p + 1
+            p += b - 0x7E
+            f = blob[q : p - 1]
+        else:
+            return None
+        b = blob[p]
+        if b < 0x80:
+            v = small[b]
+            p += 2
+        elif b < 0xC0:  # header byte, n = b - 0x80 bytes, back-length byte
+            q = p + 1
+            p += b - 0x7E
+            v = blob[q : p - 1]
+        else:
+            return None  # a longer entry, or the end byte: an odd number of entries
+        keys.append(f)
+        vals.append(v)
+        pos[f] = i
+        i += 1
+    if p != end or not i or len(pos) != i:
+        return None
     maxv = cfg["hash-max-listpack-value"]
-    h.ht = len(keys) > cfg["hash-max-listpack-entries"] or max(map(len, flat)) > maxv
-    return h
+    ht = i > cfg["hash-max-listpack-entries"] or maxv < 63 and max(map(len, keys + vals)) > maxv
+    return _loaded_hash(keys, vals, pos, ht)
 
 
-def _make_zset(pairs: list[tuple[bytes, float]], config: Config) -> Any:
-    return ZSet.from_pairs(pairs, config)
+def _zset_pairs(r: RdbReader, config: Config, score: Callable[[], float]) -> Any:
+    members: list[bytes] = []
+    scores: list[float] = []
+    for _ in range(r.length()):
+        members.append(r.string())
+        scores.append(score())
+    return _make_zset(members, scores, config) if members else None
+
+
+def _d_zset(r: RdbReader, config: Config) -> Any:
+    return _zset_pairs(r, config, r.old_double)
+
+
+def _d_zset_2(r: RdbReader, config: Config) -> Any:
+    return _zset_pairs(r, config, r.binary_double)
+
+
+def _d_zset_ziplist(r: RdbReader, config: Config) -> Any:
+    flat = F.parse_ziplist(r.string())
+    return _make_zset(flat[0::2], _scores(flat[1::2]), config) if flat else None
+
+
+def _d_zset_listpack(r: RdbReader, config: Config) -> Any:
+    data = r.data
+    p = r.pos
+    n = data[p]
+    if n < 64:  # a blob under 64 bytes: sliced here (cut short, it fails the header check)
+        r.pos = p + 1 + n
+        blob = data[p + 1 : p + 1 + n]
+    else:
+        blob = r.string()
+    value = _zset_from_short_entries(blob, config.values)
+    if value is not None:
+        return value
+    flat = F.parse_listpack(blob)
+    return _make_zset(flat[0::2], _scores(flat[1::2]), config) if flat else None
+
+
+_SMALL_FLOATS: Final = [float(i) for i in range(128)]
+
+
+def _zset_from_short_entries(blob: bytes, cfg: dict[str, Any]) -> Any:
+    """A listpack sorted set of 6-bit string or 7-bit integer entries (nearly every one),
+    decoded pair by pair straight into the score dict and the ``(score, member)`` list; None
+    for anything else (other entries, no entries, repeated members, a zero written as text,
+    text that is not a number), which the general path decodes or rejects."""
+    end = len(blob) - 1
+    if end < 6 or _U32_FROM(blob)[0] != end + 1 or blob[end] != 0xFF:
+        return None  # a bad header: the general path reports it
+    small = F.SMALL_UINTS
+    small_scores = _SMALL_FLOATS
+    scores: dict[bytes, float] = {}
+    ordered: list[tuple[float, bytes]] = []
+    p = 6
+    while p < end:
+        b = blob[p]
+        if b < 0x80:
+            m = small[b]
+            p += 2
+        elif b < 0xC0:  # header byte, n = b - 0x80 bytes, back-length byte
+            q = p + 1
+            p += b - 0x7E
+            m = blob[q : p - 1]
+        else:
+            return None
+        b = blob[p]
+        if b < 0x80:
+            s = small_scores[b]
+            p += 2
+        elif b < 0xC0:
+            q = p + 1
+            p += b - 0x7E
+            try:
+                s = float(blob[q : p - 1])
+            except ValueError:
+                return None
+            if not s:
+                return None  # "-0" and the like: the general path applies the listpack's zero rule
+        else:
+            return None
+        scores[m] = s
+        ordered.append((s, m))
+    n = len(ordered)
+    if p != end or not n or len(scores) != n:
+        return None
+    maxlen = cfg["zset-max-listpack-value"]
+    listpack = n <= cfg["zset-max-listpack-entries"] and (maxlen >= 63 or max(map(len, scores)) <= maxlen)
+    ordered.sort()
+    return _loaded_zset(scores, ordered, listpack)
+
+
+def _d_stream(vtype: int) -> Decoder:
+    def decode(r: RdbReader, config: Config) -> Any:
+        from snakedis.persistence.rdb_stream import read_stream
+
+        return read_stream(r, vtype, config)  # an empty stream is a valid value
+
+    return decode
+
+
+def _d_module(r: RdbReader, config: Config) -> Any:
+    raise RdbFormatError("module values are not supported")
+
+
+def _d_unknown(vtype: int) -> Decoder:
+    def decode(r: RdbReader, config: Config) -> Any:
+        raise RdbFormatError(f"Unknown RDB encoding type {vtype}")
+
+    return decode
+
+
+def _decoders() -> list[Decoder]:
+    table = [_d_unknown(t) for t in range(256)]
+    table[F.T_STRING] = _d_string
+    table[F.T_LIST] = _d_list
+    table[F.T_LIST_QUICKLIST] = _d_list_quicklist
+    table[F.T_LIST_QUICKLIST_2] = _d_list_quicklist_2
+    table[F.T_LIST_ZIPLIST] = _d_list_ziplist
+    table[F.T_SET] = _d_set
+    table[F.T_SET_INTSET] = _d_set_intset
+    table[F.T_SET_LISTPACK] = _d_set_listpack
+    table[F.T_HASH] = _d_hash
+    table[F.T_HASH_ZIPMAP] = _d_hash_zipmap
+    table[F.T_HASH_ZIPLIST] = _d_hash_ziplist
+    table[F.T_HASH_LISTPACK] = _d_hash_listpack
+    table[F.T_ZSET] = _d_zset
+    table[F.T_ZSET_2] = _d_zset_2
+    table[F.T_ZSET_ZIPLIST] = _d_zset_ziplist
+    table[F.T_ZSET_LISTPACK] = _d_zset_listpack
+    for t in (F.T_STREAM_LISTPACKS, F.T_STREAM_LISTPACKS_2, F.T_STREAM_LISTPACKS_3):
+        table[t] = _d_stream(t)
+    table[F.T_MODULE_PRE_GA] = table[F.T_MODULE_2] = _d_module
+    return table
+
+
+_DECODERS: Final = _decoders()
 
 
 def _read_value(r: RdbReader, vtype: int, config: Config) -> Any:
     """One value of RDB type ``vtype``; None for an empty container (Redis skips those)."""
-    if vtype == F.T_STRING:
-        return r.string()
-    if vtype == F.T_LIST:
-        items = [r.string() for _ in range(r.length())]
-        return _make_list(items, config) if items else None
-    if vtype in (F.T_LIST_QUICKLIST, F.T_LIST_QUICKLIST_2):
-        items = []
-        entries_bytes: int | None = 0  # listpack entry bytes, known from the blobs' sizes
-        for _ in range(r.length()):
-            container = r.length() if vtype == F.T_LIST_QUICKLIST_2 else F.QUICKLIST_NODE_PACKED
-            blob = r.string()
-            if container == F.QUICKLIST_NODE_PLAIN:
-                items.append(blob)
-                entries_bytes = None
-            elif vtype == F.T_LIST_QUICKLIST_2:
-                items.extend(F.parse_listpack(blob))
-                if entries_bytes is not None:
-                    entries_bytes += len(blob) - 7  # minus the listpack header and end byte
-            else:
-                items.extend(F.parse_ziplist(blob))
-                entries_bytes = None
-        if not items:
-            return None
-        return Quicklist.from_values(items, config["list-max-listpack-size"], entries_bytes)
-    if vtype == F.T_LIST_ZIPLIST:
-        items = F.parse_ziplist(r.string())
-        return _make_list(items, config) if items else None
-    if vtype == F.T_SET:
-        members = [r.string() for _ in range(r.length())]
-        return _make_set(members, config) if members else None
-    if vtype == F.T_SET_INTSET:
-        members = F.parse_intset(r.string())
-        return _make_set(members, config) if members else None
-    if vtype == F.T_SET_LISTPACK:
-        members = F.parse_listpack(r.string())
-        return _make_set(members, config) if members else None
-    if vtype == F.T_HASH:
-        flat = []
-        for _ in range(r.length()):
-            flat.append(r.string())
-            flat.append(r.string())
-        return _make_hash(flat, config) if flat else None
-    if vtype == F.T_HASH_ZIPMAP:
-        flat = F.parse_zipmap(r.string())
-        return _make_hash(flat, config) if flat else None
-    if vtype in (F.T_HASH_ZIPLIST, F.T_HASH_LISTPACK):
-        blob = r.string()
-        flat = F.parse_ziplist(blob) if vtype == F.T_HASH_ZIPLIST else F.parse_listpack(blob)
-        return _make_hash(flat, config) if flat else None
-    if vtype in (F.T_ZSET, F.T_ZSET_2):
-        pairs = []
-        for _ in range(r.length()):
-            member = r.string()
-            score = r.binary_double() if vtype == F.T_ZSET_2 else r.old_double()
-            pairs.append((member, score))
-        return _make_zset(pairs, config) if pairs else None
-    if vtype in (F.T_ZSET_ZIPLIST, F.T_ZSET_LISTPACK):
-        blob = r.string()
-        flat = F.parse_ziplist(blob) if vtype == F.T_ZSET_ZIPLIST else F.parse_listpack(blob)
-        zpairs = [(m, float(s)) for m, s in F.pairs(flat)]
-        return _make_zset(zpairs, config) if zpairs else None
-    if vtype in (F.T_STREAM_LISTPACKS, F.T_STREAM_LISTPACKS_2, F.T_STREAM_LISTPACKS_3):
-        from snakedis.persistence.rdb_stream import read_stream
-
-        return read_stream(r, vtype, config)  # an empty stream is a valid value
-    if vtype in (F.T_MODULE_PRE_GA, F.T_MODULE_2):
-        raise RdbFormatError("module values are not supported")
-    raise RdbFormatError(f"Unknown RDB encoding type {vtype}")
+    return _DECODERS[vtype](r, config)
 
 
 # --------------------------------------------------------------------------- snapshots
@@ -365,7 +694,7 @@ def _load_rdb(
     on_function: Callable[[bytes], None] | None,
     verify_checksum: bool,
 ) -> LoadResult:
-    r = RdbReader(data)
+    r = RdbReader(bytes(data) if type(data) is not bytes else data)
     magic = r.take(9)
     if magic[:5] != b"REDIS":
         raise RdbFormatError("Wrong signature trying to load DB from file")
@@ -376,26 +705,80 @@ def _load_rdb(
     if version < 1 or version > MAX_LOAD_VERSION:
         raise RdbFormatError(f"Can't handle RDB format version {version}")
     result = LoadResult()
+    try:
+        _load_entries(r, server, result, on_function)
+    except (IndexError, struct.error):
+        raise RdbFormatError(_EOF) from None
+    if version >= 5 and r.remaining() >= 8:
+        expected = r.uint64_le()
+        if verify_checksum and expected != 0 and server.config["rdbchecksum"]:
+            actual = F.crc64(r.data[: r.pos - 8])
+            if actual != expected:
+                raise RdbFormatError("Wrong RDB checksum. Aborting now.")
+    return result
+
+
+def _load_entries(
+    r: RdbReader, server: Server, result: LoadResult, on_function: Callable[[bytes], None] | None
+) -> None:
+    """Everything up to the EOF opcode.  Per key: the type byte, the key (sliced here when it
+    is a short raw string, as almost every key is), then a string value sliced here as well
+    or the type's decoder, and one dict store.  A slice cut short by the end of the image
+    leaves ``pos`` past the end, so the next opcode read fails (IndexError, reported by the
+    caller): a truncated image never loads."""
+    data = r.data
+    decoders = _DECODERS
+    first_opcode = F.OP_FUNCTION2
     cfg = server.config
     db = server.dbs[0]
+    keyspace = db.data
+    loaded = 0
     expire_at: int | None = None
     now = int(time.time() * 1000)
+    pos = r.pos
     while True:
-        op = r.byte()
-        if op < F.OP_FUNCTION2:  # a value type: the common case first
-            key = r.string()
-            value = _read_value(r, op, cfg)
+        op = data[pos]
+        pos += 1
+        if op < first_opcode:  # a value type: the common case first
+            b = data[pos]
+            if b < 64:
+                q = pos + 1
+                pos = q + b
+                key = data[q:pos]
+            else:
+                r.pos = pos
+                key = r.string()
+                pos = r.pos
+            if op == 0:  # T_STRING
+                b = data[pos]
+                if b < 64:
+                    q = pos + 1
+                    pos = q + b
+                    value = data[q:pos]
+                else:
+                    r.pos = pos
+                    value = r.string()
+                    pos = r.pos
+            else:
+                r.pos = pos
+                value = decoders[op](r, cfg)
+                pos = r.pos
+            if expire_at is None:
+                if value is not None:
+                    keyspace[key] = value
+                    loaded += 1
+                continue
             when, expire_at = expire_at, None
             if value is None:
                 continue
-            if when is not None and when <= now and not server.is_replica:
+            if when <= now and not server.is_replica:
                 result.expired_skipped += 1
                 continue
-            db.data[key] = value
-            if when is not None:
-                db.expires[key] = when
-            result.keys += 1
+            keyspace[key] = value
+            db.expires[key] = when
+            loaded += 1
             continue
+        r.pos = pos
         if op == F.OP_EOF:
             break
         if op == F.OP_SELECTDB:
@@ -403,28 +786,22 @@ def _load_rdb(
             if index >= len(server.dbs):
                 raise RdbFormatError(f"FATAL: Data file was created with a Redis server configured to handle more than {len(server.dbs)} databases. Exiting")
             db = server.dbs[index]
-            continue
-        if op == F.OP_RESIZEDB:
+            keyspace = db.data
+        elif op == F.OP_RESIZEDB:
             r.length()
             r.length()
-            continue
-        if op == F.OP_EXPIRETIME_MS:
+        elif op == F.OP_EXPIRETIME_MS:
             expire_at = r.uint64_le()
-            continue
-        if op == F.OP_EXPIRETIME:
+        elif op == F.OP_EXPIRETIME:
             expire_at = r.int32_le() * 1000
-            continue
-        if op == F.OP_AUX:
+        elif op == F.OP_AUX:
             key = r.string()
             result.aux[key] = r.string()
-            continue
-        if op in (F.OP_IDLE, F.OP_FREQ):
-            if op == F.OP_IDLE:
-                r.length()
-            else:
-                r.byte()
-            continue
-        if op in (F.OP_FUNCTION2, F.OP_FUNCTION_PRE_GA):
+        elif op == F.OP_IDLE:
+            r.length()
+        elif op == F.OP_FREQ:
+            r.byte()
+        elif op in (F.OP_FUNCTION2, F.OP_FUNCTION_PRE_GA):
             if op == F.OP_FUNCTION_PRE_GA:
                 r.string()  # engine name
                 r.string()  # library name
@@ -433,17 +810,12 @@ def _load_rdb(
             result.functions.append(code)
             if on_function is not None:
                 on_function(code)
-            continue
-        if op == F.OP_MODULE_AUX:
+        elif op == F.OP_MODULE_AUX:
             raise RdbFormatError("module aux data is not supported")
-        raise RdbFormatError(f"Unknown RDB opcode {op}")
-    if version >= 5 and r.remaining() >= 8:
-        expected = r.uint64_le()
-        if verify_checksum and expected != 0 and cfg["rdbchecksum"]:
-            actual = F.crc64(data[: r.pos - 8])
-            if actual != expected:
-                raise RdbFormatError("Wrong RDB checksum. Aborting now.")
-    return result
+        else:
+            raise RdbFormatError(f"Unknown RDB opcode {op}")
+        pos = r.pos
+    result.keys += loaded
 
 
 # --------------------------------------------------------------------------- DUMP / RESTORE
@@ -467,7 +839,10 @@ def restore_value(payload: bytes, config: Config) -> Any:
         raise RdbFormatError("DUMP payload version or checksum are wrong")
     r = RdbReader(body)
     vtype = r.byte()
-    value = _read_value(r, vtype, config)
+    try:
+        value = _read_value(r, vtype, config)
+    except (IndexError, struct.error):
+        raise RdbFormatError("Bad data format") from None
     if r.remaining() != 0 or value is None:
         raise RdbFormatError("Bad data format")
     return value

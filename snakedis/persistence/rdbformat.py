@@ -18,6 +18,7 @@ Everything here follows Redis's ``rdb.h``/``rdb.c``, ``listpack.c``, ``ziplist.c
 from __future__ import annotations
 
 import struct
+from collections import deque
 from collections.abc import Iterable, Iterator
 from typing import IO, Final
 
@@ -217,19 +218,24 @@ def build_listpack(items: Iterable[bytes]) -> bytes:
     return struct.pack("<IH", total, count) + body + b"\xff"
 
 
-_SMALL_UINTS: Final = [b"%d" % i for i in range(128)]
+SMALL_UINTS: Final = [b"%d" % i for i in range(128)]  # a listpack's 7-bit uint entries, as text
+_U32_FROM: Final = struct.Struct("<I").unpack_from
+
+
+def check_listpack(blob: bytes) -> None:
+    """A listpack's header and end byte agree with the blob's size."""
+    if len(blob) < 7:
+        raise RdbFormatError("listpack too short")
+    if _U32_FROM(blob)[0] != len(blob) or blob[-1] != 0xFF:
+        raise RdbFormatError("listpack size mismatch")
 
 
 def parse_listpack(blob: bytes) -> list[bytes]:
     """Elements of a listpack, integers as their decimal text (as Redis returns them)."""
-    if len(blob) < 7:
-        raise RdbFormatError("listpack too short")
-    total = struct.unpack_from("<I", blob, 0)[0]
-    if total != len(blob) or blob[-1] != 0xFF:
-        raise RdbFormatError("listpack size mismatch")
+    check_listpack(blob)
     out: list[bytes] = []
     append = out.append
-    small = _SMALL_UINTS
+    small = SMALL_UINTS
     p = 6
     end = len(blob) - 1
     while p < end:
@@ -274,6 +280,46 @@ def parse_listpack(blob: bytes) -> list[bytes]:
     if p != end:
         raise RdbFormatError("listpack overrun")
     return out
+
+
+# RESP bulk headers for a listpack's 6-bit string entries, by the entry's first byte (0x80 | n).
+_BULK6: Final = [b""] * 0x80 + [b"$%d\r\n" % n for n in range(64)]
+_SMALL_UINT_BULKS: Final = [b"$%d\r\n%d\r\n" % (len(b"%d" % i), i) for i in range(128)]
+
+
+def _bulk(item: bytes) -> bytes:
+    return b"$%d\r\n%b\r\n" % (len(item), item)
+
+
+def parse_listpack_bulks(blob: bytes, out: deque[bytes]) -> None:
+    """Append the elements of a listpack to ``out`` as RESP bulk strings (``$3\\r\\nfoo\\r\\n``):
+    the stored form of list elements (``db/quicklist.py``), built straight from the blob
+    instead of decoding each element and wrapping it again.  Lists hold mostly short strings
+    and small integers, which take the loop here; any other entry sends the whole blob down
+    ``parse_listpack``."""
+    check_listpack(blob)
+    append = out.append
+    small = _SMALL_UINT_BULKS
+    heads = _BULK6
+    start = len(out)
+    p = 6
+    end = len(blob) - 1
+    while p < end:
+        b = blob[p]
+        if b < 0x80:
+            append(small[b])
+            p += 2
+        elif b < 0xC0:  # header byte, n = b - 0x80 bytes, back-length byte
+            q = p + 1
+            p += b - 0x7E
+            append(heads[b] + blob[q : p - 1] + b"\r\n")
+        else:
+            for _ in range(len(out) - start):
+                out.pop()
+            out.extend(map(_bulk, parse_listpack(blob)))
+            return
+    if p != end:
+        raise RdbFormatError("listpack overrun")
 
 
 # --------------------------------------------------------------------------- ziplist / intset / zipmap
@@ -425,6 +471,9 @@ class RdbWriter:
         self.written += 8
 
 
+_INT8_TEXT: Final = [b"%d" % (i - 256 if i > 127 else i) for i in range(256)]
+
+
 class RdbReader:
     """Reads RDB primitives from bytes, with an offset; raises RdbFormatError on truncation."""
 
@@ -465,22 +514,71 @@ class RdbReader:
         raise RdbFormatError(f"Unknown length encoding {b} in rdbLoadLen()")
 
     def length(self) -> int:
+        data = self.data
+        p = self.pos
+        if p < len(data) and data[p] < 64:  # the common case: a 6-bit length
+            self.pos = p + 1
+            return data[p]
         n, encoded = self.length_or_encoding()
         if encoded:
             raise RdbFormatError("unexpected encoded length")
         return n
 
     def string(self) -> bytes:
+        """A string in any of its encodings; the common ones (a raw string with a 6- or 14-bit
+        length, an 8-bit integer, LZF) are decoded here without further calls."""
         data = self.data
         p = self.pos
-        if p < len(data):
-            b = data[p]
-            if b < 64:  # the common case: a short raw string
-                end = p + 1 + b
-                if end > len(data):
-                    raise RdbFormatError("Unexpected EOF reading RDB file")
-                self.pos = end
-                return data[p + 1 : end]
+        size = len(data)
+        if p >= size:
+            raise RdbFormatError("Unexpected EOF reading RDB file")
+        b = data[p]
+        if b < 64:  # a short raw string
+            p += 1
+            end = p + b
+        elif b < 128:  # 14-bit length
+            end = p + 2 + (((b & 0x3F) << 8) | data[p + 1]) if p + 1 < size else size + 1
+            p += 2
+        elif b == 0xC0:
+            if p + 2 > size:
+                raise RdbFormatError("Unexpected EOF reading RDB file")
+            self.pos = p + 2
+            return _INT8_TEXT[data[p + 1]]
+        elif b == 0xC3:
+            self.pos = p + 1
+            return self._lzf()
+        else:
+            return self._string_slow()
+        if end > size:
+            raise RdbFormatError("Unexpected EOF reading RDB file")
+        self.pos = end
+        return data[p:end]
+
+    def _lzf(self) -> bytes:
+        """An LZF string after its marker byte: compressed length, original length, data."""
+        data = self.data
+        p = self.pos
+        if p + 1 < len(data) and data[p] < 64 and data[p + 1] < 64:  # a string under 64 bytes
+            clen = data[p]
+            ulen = data[p + 1]
+            p += 2
+        else:
+            clen = self.length()
+            ulen = self.length()
+            p = self.pos
+        end = p + clen
+        if end > len(data):
+            raise RdbFormatError("Unexpected EOF reading RDB file")
+        self.pos = end
+        try:
+            out: bytes | None = lzf.decompress(data[p:end], ulen)
+        except (ValueError, SystemError):
+            out = None
+        if out is None or len(out) != ulen:
+            raise RdbFormatError("Invalid LZF compressed string")
+        return out
+
+    def _string_slow(self) -> bytes:
         n, encoded = self.length_or_encoding()
         if not encoded:
             return self.take(n)
@@ -491,16 +589,7 @@ class RdbReader:
         if n == ENC_INT32:
             return b"%d" % struct.unpack("<i", self.take(4))[0]
         if n == ENC_LZF:
-            clen = self.length()
-            ulen = self.length()
-            packed = self.take(clen)
-            try:
-                out = lzf.decompress(packed, ulen)
-            except (ValueError, SystemError):
-                out = None
-            if out is None or len(out) != ulen:
-                raise RdbFormatError("Invalid LZF compressed string")
-            return bytes(out)
+            return self._lzf()
         raise RdbFormatError(f"Unknown RDB string encoding type {n}")
 
     def binary_double(self) -> float:
