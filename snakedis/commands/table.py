@@ -169,6 +169,11 @@ class CommandStats:
 # with keys never change authentication, MULTI, subscriptions, tracking, reply mode,
 # replication role, pauses or the server's gates (those are all keyless commands).
 _DIRECT_KEYLESS: Final = frozenset(("ping", "echo"))
+# Commands a client inside MULTI runs at once instead of queueing (Redis's processCommand).
+_MULTI_IMMEDIATE: Final = frozenset(("exec", "discard", "multi", "watch", "quit", "reset"))
+# Transaction boundaries, which the direct path runs and then re-reads its state: MULTI and
+# DISCARD change only the client's MULTI state (1); EXEC runs the queue, so anything (2).
+_TRANSACTION_SWITCH: Final = {"multi": 1, "discard": 1, "exec": 2}
 
 
 @dataclass(eq=False)
@@ -198,6 +203,8 @@ class Command:
     # May run on the dispatcher's direct path (``dispatch.run_frames``): a plain command that
     # cannot change the client or server state the gates look at (see ``_DIRECT_KEYLESS``).
     direct: bool = False
+    multi_immediate: bool = False  # runs at once inside MULTI (see ``_MULTI_IMMEDIATE``)
+    switches_state: int = 0  # direct, but the direct path re-reads its state after it (see above)
 
     def __post_init__(self) -> None:
         self.is_write = bool(self.flags & Flag.WRITE)
@@ -206,11 +213,13 @@ class Command:
         self.no_auth = bool(self.flags & Flag.NO_AUTH)
         self.no_multi = bool(self.flags & Flag.NO_MULTI)
         self.error_name = self.name.encode()
+        self.multi_immediate = self.name in _MULTI_IMMEDIATE
+        self.switches_state = _TRANSACTION_SWITCH.get(self.name, 0)
         self.direct = (
             "|" not in self.name
             and not self.flags & Flag.PUBSUB
             and (self.first_key > 0 or self.getkeys is not None or self.name in _DIRECT_KEYLESS)
-        )
+        ) or bool(self.switches_state)
 
     @property
     def fullname(self) -> str:

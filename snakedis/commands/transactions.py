@@ -162,26 +162,41 @@ def exec_(client: Client, args: list[bytes]) -> Any:
         discard_transaction(client)
         return NULL_ARRAY
     client.multi = None
-    unwatch_all(client)
-    from snakedis.server.dispatch import call
-
+    if client.watched:
+        unwatch_all(client)
     server = client.server
-    unit = begin_unit(server)
-    replies: list[Any] = []
+    unit = begin_unit(server) if server.propagation_targets else None
+    call = _dispatch_call or _load_call()
     client.in_exec = True
     try:
         acl_check = server.extensions.get("acl_exec_check")
-        for cmd, argv in queued:
-            if acl_check is not None:
+        if acl_check is None:
+            replies = [call(client, cmd, argv) for cmd, argv in queued]
+        else:
+            replies = []
+            for cmd, argv in queued:
                 denied = acl_check(client, cmd, argv)
                 if denied is not None:
                     replies.append(ErrorReply(denied))  # rules changed since it was queued
                     continue
-            replies.append(call(client, cmd, argv))
+                replies.append(call(client, cmd, argv))
     finally:
         client.in_exec = False
-        end_unit(server, unit)
+        if unit is not None:
+            end_unit(server, unit)
     return replies
+
+
+_dispatch_call: Callable[..., Any] | None = None
+
+
+def _load_call() -> Callable[..., Any]:
+    """``dispatch.call``, imported on first use (dispatch imports the command modules)."""
+    global _dispatch_call
+    from snakedis.server.dispatch import call
+
+    _dispatch_call = call
+    return call
 
 
 @command("watch", -2, "noscript loading stale fast allow_busy", 1, -1, 1, "@transaction")

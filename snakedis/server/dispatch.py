@@ -38,8 +38,6 @@ NO_REPLY: Final = _NoReply()
 
 _perf_ns = time.perf_counter_ns
 
-# Commands a client in a MULTI block runs at once instead of queueing.
-_MULTI_IMMEDIATE: Final = frozenset((b"exec", b"discard", b"multi", b"watch", b"quit", b"reset"))
 # Commands a RESP2 client in subscribed state may run.
 _PUBSUB_ALLOWED: Final = frozenset(
     (b"ping", b"subscribe", b"ssubscribe", b"unsubscribe", b"sunsubscribe", b"psubscribe", b"punsubscribe", b"quit", b"reset")
@@ -112,16 +110,22 @@ def process_command(client: Client, argv: list[bytes]) -> Any:
     return _process_command_gated(client, argv)
 
 
-def _direct_ok(client: Client, server: Any) -> bool:
-    """The client and server are in the plain state where ``direct`` commands skip the gates.
+_GENERAL: Final = 0
+_DIRECT: Final = 1
+_QUEUEING: Final = 2
+
+
+def _loop_mode(client: Client, server: Any) -> int:
+    """How ``run_frames`` may treat the next frames: ``_DIRECT`` in the plain state where
+    ``direct`` commands skip the gates, ``_QUEUEING`` in that state but inside MULTI (frames
+    are queued inline), else ``_GENERAL`` (every frame through ``process_command``).
 
     Exactly what ``process_command``'s gates and ``call``'s optional work look at: a ``direct``
-    command cannot change any of it, so ``run_frames`` checks once per batch and again only
-    after a command that took the general path.
+    command cannot change any of it (the transaction switches re-read it), so ``run_frames``
+    checks once per batch and again only after a command that took the general path.
     """
-    return (
+    if (
         client.authenticated
-        and client.multi is None
         and not client.channels
         and not client.patterns
         and not client.shard_channels
@@ -136,18 +140,22 @@ def _direct_ok(client: Client, server: Any) -> bool:
         and not server.monitors
         and not server.keyspace_events & NOTIFY_NEW
         and not server.in_script
-    )
+    ):
+        return _DIRECT if client.multi is None else _QUEUEING
+    return _GENERAL
 
 
 def run_frames(client: Client, frames: list[list[bytes]]) -> None:
     """Run a batch of request frames until done, blocked or paused (leftovers to ``pending``).
 
     This loop is the pipelined hot path: for a ``direct`` command in the plain state it does
-    ``call``'s work inline, with the server's settings held in locals.  Any other frame goes
-    through ``process_command``, after which the locals are read again (that command may have
-    changed them).  The command clock (``cmd_time_ms``) is derived from the duration timer's
-    start plus an offset to the server clock taken per stretch of direct commands, so each
-    command costs one clock read fewer and still sees its own time.
+    ``call``'s work inline, with the server's settings held in locals, and inside MULTI it
+    queues commands inline (``process_command``'s queueing, for a client no gate stops).  Any
+    other frame goes through ``process_command``, after which the locals are read again (that
+    command may have changed them); so does a transaction switch (MULTI, EXEC, DISCARD).  The
+    command clock (``cmd_time_ms``) is derived from the duration timer's start plus an offset
+    to the server clock taken per stretch of direct commands, so each command costs one clock
+    read fewer and still sees its own time.
     """
     if len(frames) == 1:
         # No pipelining: the per-batch set-up below would cost more than it saves.
@@ -163,12 +171,15 @@ def run_frames(client: Client, frames: list[list[bytes]]) -> None:
     no_reply = NO_REPLY
     bulk_headers = BULK_HEADERS
     int_replies = INT_REPLIES
+    queued_reply = bytes(QUEUED)
     frames_left = iter(frames)
     while True:
         out = client.out
-        direct = _direct_ok(client, server)
+        mode = _loop_mode(client, server)
         encoders = client.encoders
         encode_bytes = encoders[bytes]
+        multi = client.multi
+        queue_direct = not multi  # everything in the MULTI queue is a direct command
         threshold_ns = min(server.slowlog_threshold_ns, server.latency_threshold_ns)
         track_latency = server.latency_tracking
         clock_offset_ns = int(clock() * 1e9) - perf()
@@ -178,12 +189,27 @@ def run_frames(client: Client, frames: list[list[bytes]]) -> None:
                 return
             if not argv:
                 continue  # "*0\r\n" / "*-1\r\n": Redis ignores empty requests
-            cmd = cache_get(argv[0]) if direct else None
-            if cmd is None or not cmd.direct:
+            cmd = cache_get(argv[0]) if mode else None
+            if cmd is None:
                 declined = argv
                 break
             arity = cmd.arity
-            if not (len(argv) == arity if arity > 0 else len(argv) >= -arity):
+            if not (len(argv) == arity if arity > 0 else len(argv) >= -arity) or cmd.subcommands:
+                declined = argv
+                break
+            if mode == _QUEUEING and not cmd.multi_immediate:
+                if cmd.no_multi:
+                    declined = argv  # the general path rejects it and flags the transaction
+                    break
+                # ---- process_command's queueing, inline
+                if not cmd.direct:
+                    queue_direct = False
+                client.argv = argv
+                client.last_cmd = cmd.error_name
+                multi.append((cmd, argv))  # type: ignore[union-attr]
+                out.append(queued_reply)  # the same bytes in RESP2 and RESP3
+                continue
+            if not cmd.direct:
                 declined = argv
                 break
             # ---- call(), inlined for the plain state (no monitors, NEW events, tracking, script)
@@ -214,11 +240,40 @@ def run_frames(client: Client, frames: list[list[bytes]]) -> None:
             if duration_ns >= threshold_ns:
                 _record_slow(client, cmd, argv, duration_ns)
             client.last_cmd = cmd.error_name
-            if server.dirty != dirty_before and cmd.propagates:
-                _propagate_effects(client, server, argv)
+            if server.propagation_targets:
+                if server.dirty != dirty_before and cmd.propagates:
+                    _propagate_effects(client, server, argv)
+                elif client.propagate_override is not None:
+                    client.propagate_override = None
             elif client.propagate_override is not None:
                 client.propagate_override = None
             # ---- the reply
+            switches = cmd.switches_state
+            if switches:
+                if switches == 1 or queue_direct:
+                    # MULTI, DISCARD, or an EXEC that ran only direct commands: nothing but
+                    # the client's MULTI state changed
+                    out.append(reply if t is Raw else encoders[t](reply))
+                    multi = client.multi
+                    mode = _DIRECT if multi is None else _QUEUEING
+                    queue_direct = not multi
+                    if server.ready_keys:
+                        _serve_ready_keys(server)
+                        break
+                    continue
+                # EXEC may have run anything (HELLO, SELECT, CLIENT REPLY ...): reply as
+                # _run_one does, then read the state again.
+                if reply is not no_reply:
+                    if client.reply_mode == 0:
+                        client.out.append(reply if t is Raw else client.encoders[t](reply))
+                    elif client.reply_mode == 2:
+                        client.reply_mode = 0
+                if server.ready_keys:
+                    _serve_ready_keys(server)
+                if client.blocked is not None or client.paused:
+                    client.pending.extendleft(reversed(list(frames_left)))
+                    return
+                break
             if t is bytes:
                 out += (bulk_headers[len(reply)], reply, b"\r\n") if len(reply) < 1024 else (encode_bytes(reply),)
             elif t is int and 0 <= reply < SMALL_INTS:
@@ -317,7 +372,7 @@ def _process_command_gated(client: Client, argv: list[bytes]) -> Any:
             if client.multi is not None:
                 client.multi_error = True
             return reject(client, refused, cmd)
-    if client.multi is not None and cmd.error_name not in _MULTI_IMMEDIATE:
+    if client.multi is not None and not cmd.multi_immediate:
         if cmd.no_multi:
             client.multi_error = True
             return reject(client, b"ERR Command not allowed inside a transaction", cmd)
@@ -372,17 +427,19 @@ def _must_pause(client: Client, cmd: Command) -> bool:
 def call(client: Client, cmd: Command, argv: list[bytes]) -> Any:
     """Run a command's handler with everything Redis's ``call()`` does around it."""
     server = client.server
-    if not server.in_script:
+    in_script = server.in_script
+    if not in_script:
         server.cmd_time_ms = int(server.clock() * 1000)
     dirty_before = server.dirty
     monitors = server.monitors
-    if monitors and cmd.flags & Flag.SKIP_MONITOR:
-        # Redis's skip_monitor commands are exactly the script runners (EVAL*, FCALL*), which
-        # feed MONITOR themselves *before* running, so the script's own lines follow.
-        feed_monitors(client, argv)
     new_keys = server.keyspace_events & NOTIFY_NEW
-    if new_keys:
-        server.prepare_new_key_events(client.db, [argv[i] for i in cmd.key_positions(argv)])
+    if monitors or new_keys:
+        if monitors and cmd.flags & Flag.SKIP_MONITOR:
+            # Redis's skip_monitor commands are exactly the script runners (EVAL*, FCALL*), which
+            # feed MONITOR themselves *before* running, so the script's own lines follow.
+            feed_monitors(client, argv)
+        if new_keys:
+            server.prepare_new_key_events(client.db, [argv[i] for i in cmd.key_positions(argv)])
     start = _perf_ns()
     try:
         reply = cmd.handler(client, argv)  # type: ignore[misc]
@@ -390,14 +447,16 @@ def call(client: Client, cmd: Command, argv: list[bytes]) -> Any:
         reply = ErrorReply(e.message)
     except Exception as e:  # a bug must cost one reply, never the connection or the server
         reply = _internal_error(server, cmd, e)
-    if type(reply) is list and len(reply) > 256 and not server.in_script:
+    t = type(reply)
+    if t is list and len(reply) > 256 and not in_script:
         # Building a big reply is part of the command's cost in Redis (KEYS *, LRANGE 0 -1):
         # encode it here so SLOWLOG, LATENCY and commandstats see the real stall.
         reply = Raw(client.encoders[list](reply))
+        t = Raw
     duration_ns = _perf_ns() - start
     if new_keys:
         server.new_key_candidates = None
-    if client.tracking is not None or server.in_script:
+    if client.tracking is not None or in_script:
         _remember_read_keys(client, cmd, argv)
     if monitors and not cmd.flags & (Flag.SKIP_MONITOR | Flag.ADMIN):
         # After the command, as Redis: SELECT shows the new db, AUTH shows redacted.
@@ -405,19 +464,23 @@ def call(client: Client, cmd: Command, argv: list[bytes]) -> Any:
     stats = cmd.stats
     stats.calls += 1
     stats.duration_ns += duration_ns
-    if type(reply) is ErrorReply:
+    sstats = server.stats
+    if t is ErrorReply:
         stats.failed_calls += 1
-        server.stats.count_error(reply)
-    server.stats.total_commands_processed += 1
+        sstats.count_error(reply)
+    sstats.total_commands_processed += 1
     if server.latency_tracking:
         stats.buckets[duration_ns.bit_length()] += 1
     if duration_ns >= server.slowlog_threshold_ns or duration_ns >= server.latency_threshold_ns:
         _record_slow(client, cmd, argv, duration_ns)
     client.last_cmd = cmd.error_name
-    if server.dirty != dirty_before and cmd.propagates:
-        _propagate_effects(client, server, argv)
+    if server.propagation_targets:
+        if server.dirty != dirty_before and cmd.propagates:
+            _propagate_effects(client, server, argv)
+        elif client.propagate_override is not None:
+            client.propagate_override = None
     elif client.propagate_override is not None:
-        client.propagate_override = None
+        client.propagate_override = None  # nothing listens: a handler's rewrite is moot
     return reply
 
 
