@@ -417,21 +417,52 @@ def int64_value(text: bytes | bytearray) -> int | None:
     return v
 
 
+# The values INCR* wrote lately, text -> int: the next INCR of a counter finds its text here
+# (the very object it stored, so the lookup is an identity hit) instead of parsing it again —
+# Redis keeps such values as integers.  Only canonical texts ever enter; cleared when full.
+_COUNTER_CACHE_SIZE: Final = 4096
+_counter_values: dict[bytes, int] = {}
+
+
 def _incr_decr(client: Client, key: bytes, incr: int) -> int:
+    # The hot counter path (INCR is the rate limiters' and job queues' command): the write
+    # lookup, string2ll and the store are done inline for the common case.
     db = client.db
-    old = get_string_for_write(db, key)
+    data = db.data
+    old = data.get(key)
+    if old is not None:
+        if db.expires and key in db.expires:
+            old = db.lookup(key)
+        elif db.access is not None:
+            db.touch(key)
     if old is None:
         value = incr
     else:
-        v = int64_value(old)
+        v = _counter_values.get(old) if type(old) is _bytes else None
         if v is None:
-            raise CommandError(NOT_INTEGER)
+            t = type(old)
+            if t is not _bytes and t is not _bytearray:
+                raise CommandError(WRONGTYPE)
+            try:
+                v = int(old) if len(old) <= 20 else None
+            except ValueError:
+                v = None
+            if v is None or v < INT64_MIN or v > INT64_MAX or b"%d" % v != old:
+                raise CommandError(NOT_INTEGER)  # "+1", " 1", "01", "-0", "1_0" are not canonical
         value = v + incr
         if value < INT64_MIN or value > INT64_MAX:
             raise CommandError(OVERFLOW)
-    db.set(key, b"%d" % value, keep_ttl=True)  # like dbReplaceValue
+    text = b"%d" % value
+    if len(_counter_values) >= _COUNTER_CACHE_SIZE:
+        _counter_values.clear()
+    _counter_values[text] = value
+    if db.access is None:
+        data[key] = text  # db.set(keep_ttl=True) with no LRU/LFU metadata to keep
+    else:
+        db.set(key, text, keep_ttl=True)  # like dbReplaceValue
     server = client.server
-    server.signal_modified_key(db, key)
+    if db.watched_keys or "tracking" in server.extensions:
+        server.signal_modified_key(db, key)
     if server.keyspace_events:
         server.notify(NOTIFY_STRING, "incrby", key, db.id)
     server.dirty += 1
