@@ -254,7 +254,8 @@ def set_(client: Client, args: list[bytes]) -> Any:
                 db.expires.pop(key, None)
         else:
             db.set(key, value)  # with LRU/LFU access metadata
-        server.signal_modified_key(db, key)
+        if db.watched_keys or "tracking" in server.extensions:
+            server.signal_modified_key(db, key)  # only WATCH and tracking care
         if server.keyspace_events:
             server.notify(NOTIFY_STRING, "set", key, db.id)
         server.dirty += 1

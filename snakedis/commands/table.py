@@ -205,6 +205,9 @@ class Command:
     direct: bool = False
     multi_immediate: bool = False  # runs at once inside MULTI (see ``_MULTI_IMMEDIATE``)
     switches_state: int = 0  # direct, but the direct path re-reads its state after it (see above)
+    # The argument counts the arity allows, as a range for one chained comparison.
+    min_argc: int = 0
+    max_argc: int = 0
 
     def __post_init__(self) -> None:
         self.is_write = bool(self.flags & Flag.WRITE)
@@ -213,6 +216,8 @@ class Command:
         self.no_auth = bool(self.flags & Flag.NO_AUTH)
         self.no_multi = bool(self.flags & Flag.NO_MULTI)
         self.error_name = self.name.encode()
+        self.min_argc = abs(self.arity)
+        self.max_argc = self.arity if self.arity > 0 else 1 << 62
         self.multi_immediate = self.name in _MULTI_IMMEDIATE
         self.switches_state = _TRANSACTION_SWITCH.get(self.name, 0)
         self.direct = (

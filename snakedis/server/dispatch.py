@@ -193,13 +193,14 @@ def run_frames(client: Client, frames: list[list[bytes]]) -> None:
             if cmd is None:
                 declined = argv
                 break
-            arity = cmd.arity
-            if not (len(argv) == arity if arity > 0 else len(argv) >= -arity) or cmd.subcommands:
+            if not cmd.min_argc <= len(argv) <= cmd.max_argc:
                 declined = argv
                 break
             if mode == _QUEUEING and not cmd.multi_immediate:
-                if cmd.no_multi:
-                    declined = argv  # the general path rejects it and flags the transaction
+                if cmd.no_multi or cmd.subcommands:
+                    # the general path rejects it and flags the transaction, or finds the
+                    # subcommand to queue
+                    declined = argv
                     break
                 # ---- process_command's queueing, inline
                 if not cmd.direct:
