@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Iterator
+from itertools import chain
 from typing import TYPE_CHECKING, ClassVar, Final
 
 from sortedcontainers import SortedList  # type: ignore[import-untyped]
@@ -222,6 +223,7 @@ _SL_STATE: Final = frozenset(vars(SortedList()))
 _SL_DIRECT: Final = _SL_STATE == {"_len", "_load", "_lists", "_maxes", "_index", "_offset"}
 _SL_LOAD: Final = SortedList.DEFAULT_LOAD_FACTOR
 _new_object = object.__new__
+_chain = chain.from_iterable
 
 
 def _sorted_list_of(ordered: list[tuple[float, bytes]]) -> SortedList:
@@ -301,6 +303,16 @@ class ZSet:
 
     def __iter__(self) -> Iterator[tuple[float, bytes]]:
         return iter(self.sl)
+
+    def pairs(self) -> list[tuple[float, bytes]]:
+        """Every ``(score, member)`` ascending, as a list that may be the sorted list's own
+        storage (for the RDB writer: read it, do not change it)."""
+        if _SL_DIRECT:
+            lists = self.sl._lists
+            if len(lists) == 1:
+                return lists[0]  # type: ignore[no-any-return]
+            return list(_chain(lists))
+        return list(self.sl)
 
     def score(self, member: bytes) -> float | None:
         return self.scores.get(member)

@@ -19,14 +19,18 @@ import struct
 import time
 from collections import deque
 from collections.abc import Callable
+from functools import partial
+from operator import itemgetter
 from typing import IO, TYPE_CHECKING, Any, Final
 
 from snakedis import REDIS_VERSION
 from snakedis.db.hash import RedisHash
 from snakedis.db.listpack import entry_size
 from snakedis.db.quicklist import LP_HEADER_BYTES, Quicklist
+from snakedis.db.quicklist import decode as decode_item
 from snakedis.db.quicklist import encode as encode_item
 from snakedis.db.set import HASHTABLE, INTSET, LISTPACK, RedisSet
+from snakedis.db.stream import Stream
 from snakedis.db.zset import ZSet
 from snakedis.persistence import rdbformat as F
 from snakedis.persistence.rdbformat import RdbFormatError, RdbReader, RdbWriter
@@ -42,93 +46,272 @@ QUICKLIST_NODE_BYTES: Final = 8192
 
 
 # --------------------------------------------------------------------------- values -> RDB
+#
+# One encoder per value class, ``(value, compress) -> (RDB type, body)``, chosen by
+# ``type(value)`` (``_ENCODERS``), each the mirror of its decoder below: the small encodings
+# (listpack hashes and sorted sets, intsets, single-node quicklists) are built in one pass
+# from the value's own lists.  Elements go through memo dicts at C speed
+# (``map(memo.__getitem__, ...)``, ``F.Memo``): field names, small values, scores and list
+# elements repeat across keys, and only the misses cost a Python call.  The memos are emptied
+# after each snapshot.  No cyclic GC runs during a snapshot.  Strings, most keys of most keyspaces, are written inline by
+# ``write_rdb``.  Every string is encoded by Redis's ``rdbSaveRawString`` rules (integers,
+# then LZF over 20 bytes), so the bytes are the ones Redis 7.0 writes for the same content.
+
+Encoder = Callable[[Any, bool], tuple[int, bytes]]
+_LEN6: Final = F.LEN6
+_NUMERIC: Final = F.NUMERIC_START
+_encode_string: Final = F.encode_string
+_encode_blob: Final = F.encode_blob
+_encode_length: Final = F.encode_length
+_lp_entries: Final = F.listpack_entries
+_lp_blob: Final = F.listpack_of_entries
+_DOUBLE: Final = struct.Struct("<d").pack
+_first: Final = itemgetter(0)
+_second: Final = itemgetter(1)
+_EXPIRE_MS: Final = struct.Struct("<BQ").pack
+# A quicklist node's listpack takes at most this many bytes (list-max-listpack-size -2, the
+# default, as Redis 7.0 fills its nodes); a longer list is saved as several nodes.
+_NODE_ENTRY_BYTES: Final = QUICKLIST_NODE_BYTES - LP_HEADER_BYTES
+_ONE_PACKED_NODE: Final = b"\x01\x02"  # node count 1, container PACKED
+_LP_HEADER: Final = struct.Struct("<IH").pack  # a listpack's total bytes and element count
+_LP_END: Final = b"\xff"
+_lp_get: Final = F.LP_MEMO.__getitem__
+_lzf: Final = F.lzf_compress
+_LZF_MARK: Final = b"\xc3"
+_LZF_HEAD6: Final = [b"\xc3" + bytes((m,)) for m in range(64)]  # marker + a 6-bit compressed length
 
 
-def _value_record(value: Any, config: Config, compress: bool) -> tuple[int, bytes]:
-    """(type byte, serialized body) for one value."""
-    t = type(value)
-    if t is bytes or t is bytearray:
-        return F.T_STRING, F.encode_string(bytes(value), compress)
-    kind = value.type_name
-    if kind == b"list":
-        return F.T_LIST_QUICKLIST_2, _list_body(list(value), compress)
-    if kind == b"set":
-        return _set_record(value, config, compress)
-    if kind == b"hash":
-        return _hash_record(value, compress)
-    if kind == b"zset":
-        return _zset_record(value, compress)
-    if kind == b"stream":
-        from snakedis.persistence.rdb_stream import stream_record
-
-        return stream_record(value, compress)
-    raise RdbFormatError(f"cannot serialize values of type {kind!r}")
+def _upto(n: int) -> Callable[[bytes], bool]:
+    return lambda s: len(s) <= n
 
 
-def _list_body(items: list[bytes], compress: bool) -> bytes:
-    nodes: list[bytes] = []
-    chunk: list[bytes] = []
-    size = 0
-    for item in items:
-        chunk.append(item)
-        size += len(item) + 11
-        if size >= QUICKLIST_NODE_BYTES:
-            nodes.append(F.build_listpack(chunk))
-            chunk, size = [], 0
-    if chunk or not nodes:
-        nodes.append(F.build_listpack(chunk))
-    parts = [F.encode_length(len(nodes))]
-    for blob in nodes:
-        parts.append(F.encode_length(F.QUICKLIST_NODE_PACKED))
-        parts.append(F.encode_string(blob, compress))
-    return b"".join(parts)
+# A string's RDB encoding, with and without LZF (the same for strings of up to 20 bytes, the
+# ones remembered).
+_STR_MEMO: Final = (F.Memo(partial(_encode_string, compress=False), _upto(20)), F.Memo(_encode_string, _upto(20)))
+_str_get: Final = (_STR_MEMO[0].__getitem__, _STR_MEMO[1].__getitem__)
+# A list element's listpack entry, by its stored form (the RESP bulk, ``db/quicklist.py``).
+_ITEM_MEMO: Final = F.Memo(lambda item: F.lp_entry(decode_item(item)), _upto(40))
+_item_get: Final = _ITEM_MEMO.__getitem__
 
 
-def _set_record(value: Any, config: Config, compress: bool) -> tuple[int, bytes]:
-    members = list(value.items)
-    if value.encoding(config) == b"intset":
-        return F.T_SET_INTSET, F.encode_string(F.build_intset(int(m) for m in members), compress)
-    parts = [F.encode_length(len(members))]
-    parts.extend(F.encode_string(m, compress) for m in members)
-    return F.T_SET, b"".join(parts)
-
-
-def _hash_record(value: Any, compress: bool) -> tuple[int, bytes]:
-    fields, vals = value.keys, value.vals
-    if not value.ht:
-        flat: list[bytes] = []
-        for f, v in zip(fields, vals, strict=True):
-            flat.append(f)
-            flat.append(v)
-        return F.T_HASH_LISTPACK, F.encode_string(F.build_listpack(flat), compress)
-    parts = [F.encode_length(len(fields))]
-    for f, v in zip(fields, vals, strict=True):
-        parts.append(F.encode_string(f, compress))
-        parts.append(F.encode_string(v, compress))
-    return F.T_HASH, b"".join(parts)
+_INT_SCORE_LIMIT: Final = float(2**62)  # (double)(LLONG_MAX/2), double2ll's range
 
 
 def _score_text(score: float) -> bytes:
-    if score != score or score in (float("inf"), float("-inf")):
-        return b"inf" if score > 0 else b"-inf"
-    if score == int(score) and abs(score) < 2**63:
+    """Redis 7.0's ``d2string``: integral scores within ``double2ll``'s range (+-2**62) in
+    decimal (negative zero too: "0"), else ``%.17g``."""
+    if score != score:
+        return b"nan"
+    if score == float("inf"):
+        return b"inf"
+    if score == float("-inf"):
+        return b"-inf"
+    if -_INT_SCORE_LIMIT <= score <= _INT_SCORE_LIMIT and score == int(score):
         return b"%d" % int(score)
     return b"%.17g" % score
 
 
-def _zset_record(value: Any, compress: bool) -> tuple[int, bytes]:
-    pairs = list(value)  # (score, member) ascending
-    if value.listpack:
-        flat: list[bytes] = []
-        for score, member in pairs:
-            flat.append(member)
-            flat.append(_score_text(score))
-        return F.T_ZSET_LISTPACK, F.encode_string(F.build_listpack(flat), compress)
-    parts = [F.encode_length(len(pairs))]
-    for score, member in reversed(pairs):  # Redis saves from the tail
-        parts.append(F.encode_string(member, compress))
-        parts.append(F.encode_binary_double(score))
-    return F.T_ZSET_2, b"".join(parts)
+# A score's listpack entry (-0.0 and 0.0 share one: both are written 0).
+_SCORE_MEMO: Final = F.Memo(lambda score: F.lp_entry(_score_text(score)), lambda score: True)
+_score_get: Final = _SCORE_MEMO.__getitem__
+
+
+def clear_memos() -> None:
+    """Forget the remembered encodings (after a snapshot: they only help within one)."""
+    for memo in (*_STR_MEMO, _ITEM_MEMO, _SCORE_MEMO):
+        memo.clear()
+    F.clear_memos()
+
+
+def _strings_encoded(items: list[bytes], compress: bool) -> list[bytes]:
+    """The RDB string encoding of each of ``items``."""
+    try:
+        return list(map(_str_get[compress], items))
+    except TypeError:  # a bytearray (unhashable) among them
+        return [_encode_string(s, compress) for s in items]
+
+
+def _e_string(value: Any, compress: bool) -> tuple[int, bytes]:
+    return F.T_STRING, _encode_string(value, compress)
+
+
+# The encoders below end the same way, inlined (a call per key costs more than the lines):
+# the blob (a listpack, an intset) is written as Redis's rdbSaveRawString writes a string that
+# is not an integer: LZF-compressed when over 20 bytes and LZF saves at least 4 (see
+# ``F.encode_blob``, which this mirrors), else raw with its length.
+
+
+def _lzf_string(packed: bytes, n: int) -> bytes:
+    """An LZF string record: marker, compressed length, original length ``n``, data."""
+    m = len(packed)
+    if m < 64 and n < 64:
+        return b"".join((_LZF_HEAD6[m], _LEN6[n], packed))
+    return b"".join((_LZF_MARK, _encode_length(m), _encode_length(n), packed))
+
+
+def _e_list(value: Any, compress: bool) -> tuple[int, bytes]:
+    """A quicklist-2 of packed nodes of at most 8 kB each (as Redis 7.0's default fill)."""
+    entries = list(map(_item_get, value.items))
+    total = 7 + sum(map(len, entries))
+    if total > QUICKLIST_NODE_BYTES:
+        return F.T_LIST_QUICKLIST_2, _list_nodes(entries, compress)
+    n = len(entries)
+    entries.insert(0, _LP_HEADER(total, n if n < 65535 else 65535))
+    entries.append(_LP_END)
+    blob = b"".join(entries)
+    if compress and total > 20:
+        packed = _lzf(blob, total - 5)
+        if packed:
+            return F.T_LIST_QUICKLIST_2, _ONE_PACKED_NODE + _lzf_string(packed, total)
+    if total < 64:
+        return F.T_LIST_QUICKLIST_2, b"".join((_ONE_PACKED_NODE, _LEN6[total], blob))
+    return F.T_LIST_QUICKLIST_2, b"".join((_ONE_PACKED_NODE, _encode_length(total), blob))
+
+
+def _list_nodes(entries: list[bytes], compress: bool) -> bytes:
+    """The nodes of a list longer than one node's 8 kB."""
+    nodes: list[list[bytes]] = []
+    start = 0
+    size = 0
+    for i, e in enumerate(entries):
+        n = len(e)
+        if size + n > _NODE_ENTRY_BYTES and i > start:
+            nodes.append(entries[start:i])
+            start = i
+            size = 0
+        size += n
+    nodes.append(entries[start:])
+    parts = [_encode_length(len(nodes))]
+    packed = _LEN6[F.QUICKLIST_NODE_PACKED]
+    for chunk in nodes:
+        parts.append(packed)
+        parts.append(_encode_blob(_lp_blob(chunk), compress))
+    return b"".join(parts)
+
+
+def _e_set(value: Any, compress: bool) -> tuple[int, bytes]:
+    """An intset, or (Redis 7.0 has no listpack sets) a plain set of strings."""
+    items = value.items
+    if value.enc == INTSET:
+        return F.T_SET_INTSET, _encode_blob(F.build_intset(map(int, items)), compress)
+    try:
+        parts = list(map(_str_get[compress], items))
+    except TypeError:  # a bytearray (unhashable) among them
+        parts = [_encode_string(m, compress) for m in items]
+    n = len(items)
+    parts.insert(0, _LEN6[n] if n < 64 else _encode_length(n))
+    return F.T_SET, b"".join(parts)
+
+
+def _e_hash(value: Any, compress: bool) -> tuple[int, bytes]:
+    """A listpack of field, value, field, value ... or, for a hashtable, the strings in a row.
+    (Redis 7.0's RDB has no field TTLs: they are not saved.)"""
+    keys = value.keys
+    n = len(keys)
+    flat: list[Any] = [None] * (2 * n)
+    flat[0::2] = keys
+    flat[1::2] = value.vals
+    if value.ht:
+        parts = [_encode_length(n)]
+        parts += _strings_encoded(flat, compress)
+        return F.T_HASH, b"".join(parts)
+    try:
+        entries = list(map(_lp_get, flat))
+    except TypeError:  # a bytearray (unhashable) among them
+        entries = _lp_entries(flat)
+    total = 7 + sum(map(len, entries))
+    n *= 2
+    entries.insert(0, _LP_HEADER(total, n if n < 65535 else 65535))
+    entries.append(_LP_END)
+    blob = b"".join(entries)
+    if compress and total > 20:
+        packed = _lzf(blob, total - 5)
+        if packed:
+            return F.T_HASH_LISTPACK, _lzf_string(packed, total)
+    if total < 64:
+        return F.T_HASH_LISTPACK, _LEN6[total] + blob
+    return F.T_HASH_LISTPACK, _encode_length(total) + blob
+
+
+def _e_zset(value: Any, compress: bool) -> tuple[int, bytes]:
+    """A listpack of member, score, member, score ... ascending, or a skiplist's members and
+    binary scores from the tail."""
+    pairs = value.pairs()  # (score, member) ascending; not ours to change
+    n = len(pairs)
+    if not value.listpack:
+        return F.T_ZSET_2, _zset_skiplist(pairs, compress)
+    entries: list[Any] = [None] * (2 * n)
+    members = list(map(_second, pairs))
+    try:
+        entries[0::2] = map(_lp_get, members)
+    except TypeError:  # a bytearray (unhashable) among them
+        entries[0::2] = _lp_entries(members)
+    entries[1::2] = map(_score_get, map(_first, pairs))
+    total = 7 + sum(map(len, entries))
+    n *= 2
+    entries.insert(0, _LP_HEADER(total, n if n < 65535 else 65535))
+    entries.append(_LP_END)
+    blob = b"".join(entries)
+    if compress and total > 20:
+        packed = _lzf(blob, total - 5)
+        if packed:
+            return F.T_ZSET_LISTPACK, _lzf_string(packed, total)
+    if total < 64:
+        return F.T_ZSET_LISTPACK, _LEN6[total] + blob
+    return F.T_ZSET_LISTPACK, _encode_length(total) + blob
+
+
+def _zset_skiplist(pairs: list[tuple[float, bytes]], compress: bool) -> bytes:
+    n = len(pairs)
+    pairs = pairs[::-1]  # Redis saves a skiplist from the tail
+    parts: list[Any] = [None] * (2 * n + 1)
+    parts[0] = _encode_length(n)
+    parts[1::2] = _strings_encoded(list(map(_second, pairs)), compress)
+    parts[2::2] = map(_DOUBLE, map(_first, pairs))
+    return b"".join(parts)
+
+
+def _e_stream(value: Any, compress: bool) -> tuple[int, bytes]:
+    from snakedis.persistence.rdb_stream import stream_record
+
+    return stream_record(value, compress)
+
+
+_ENCODERS: Final[dict[type, Encoder]] = {
+    bytes: _e_string,
+    bytearray: _e_string,
+    Quicklist: _e_list,
+    RedisSet: _e_set,
+    RedisHash: _e_hash,
+    ZSet: _e_zset,
+    Stream: _e_stream,
+}
+_ENCODERS_BY_NAME: Final[dict[bytes, Encoder]] = {
+    b"list": _e_list,
+    b"set": _e_set,
+    b"hash": _e_hash,
+    b"zset": _e_zset,
+    b"stream": _e_stream,
+}
+
+
+def _encoder_of(value: Any) -> Encoder:
+    """The encoder of a value of a class not in ``_ENCODERS`` (a subclass): by its type name."""
+    kind = getattr(value, "type_name", None)
+    enc = _ENCODERS_BY_NAME.get(kind)  # type: ignore[arg-type]
+    if enc is None:
+        if isinstance(value, (bytes, bytearray)):
+            return _e_string
+        raise RdbFormatError(f"cannot serialize values of type {kind!r}")
+    return enc
+
+
+def _value_record(value: Any, config: Config, compress: bool) -> tuple[int, bytes]:
+    """(type byte, serialized body) for one value."""
+    enc = _ENCODERS.get(type(value))
+    if enc is None:
+        enc = _encoder_of(value)
+    return enc(value, compress)
 
 
 # --------------------------------------------------------------------------- RDB -> values
@@ -583,7 +766,12 @@ def _read_value(r: RdbReader, vtype: int, config: Config) -> Any:
 
 
 def write_rdb(f: IO[bytes], server: Server, functions: list[bytes] | None = None) -> int:
-    """Serialize every database to ``f``; returns the bytes written."""
+    """Serialize every database to ``f``; returns the bytes written.
+
+    Per key: the expiry when there is one, the type byte, the key, the value — a string
+    written inline (short raw keys and values need no call), anything else by its class's
+    encoder; the pieces are collected in a list that goes to the writer (CRC, file) as one
+    chunk every 64 kB or so."""
     cfg = server.config
     w = RdbWriter(f, compress=bool(cfg["rdbcompression"]), checksum=bool(cfg["rdbchecksum"]))
     w.write(b"REDIS%04d" % F.RDB_VERSION)
@@ -601,23 +789,91 @@ def write_rdb(f: IO[bytes], server: Server, functions: list[bytes] | None = None
         w.byte(F.OP_FUNCTION2)
         w.string(blob)
     now = int(time.time() * 1000)
-    for db in server.dbs:
-        if not db.data:
-            continue
-        w.byte(F.OP_SELECTDB)
-        w.length(db.id)
-        w.byte(F.OP_RESIZEDB)
-        w.length(len(db.data))
-        w.length(len(db.expires))
-        expires = db.expires
-        for key, value in db.data.items():
-            when = expires.get(key) if expires else None
-            if when is not None:
-                if when <= now and not server.is_replica:
-                    continue  # already expired: not saved, as Redis
-                w.write(b"\xfc" + struct.pack("<Q", when))  # OP_EXPIRETIME_MS
-            vtype, body = _value_record(value, cfg, w.compress)
-            w.write(b"".join((_TYPE_BYTE[vtype], F.encode_string(key, w.compress), body)))
+    compress = w.compress
+    replica = server.is_replica
+    encoders = _ENCODERS
+    len6 = _LEN6
+    numeric = _NUMERIC
+    type_byte = _TYPE_BYTE
+    string_byte = type_byte[F.T_STRING]
+    expire_ms = _EXPIRE_MS
+    encode_string = _encode_string
+    lzf = _lzf
+    lzf_head6 = _LZF_HEAD6
+    parts: list[bytes] = []
+    append = parts.append
+    # No cyclic GC while the keyspace is walked: the encoders make no cycles, and a full
+    # collection would traverse every value (in a BGSAVE child, touching every page).
+    gc_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for db in server.dbs:
+            if not db.data:
+                continue
+            w.byte(F.OP_SELECTDB)
+            w.length(db.id)
+            w.byte(F.OP_RESIZEDB)
+            w.length(len(db.data))
+            w.length(len(db.expires))
+            expires = db.expires
+            pending = 0
+            for key, value in db.data.items():
+                if expires:
+                    when = expires.get(key)
+                    if when is not None:
+                        if when <= now and not replica:
+                            continue  # already expired: not saved, as Redis
+                        append(expire_ms(F.OP_EXPIRETIME_MS, when))
+                t = type(value)
+                if t is bytes:
+                    append(string_byte)
+                else:
+                    enc = encoders.get(t)
+                    vtype, body = (enc or _encoder_of(value))(value, compress)
+                    append(type_byte[vtype])
+                # The key: a short raw string unless it may be an integer (or is empty).
+                n = len(key)
+                if n <= 20 and (n > 11 or n and key[0] not in numeric):
+                    append(len6[n])
+                    append(key)
+                else:
+                    append(encode_string(key, compress))
+                if t is bytes:
+                    # The value: a raw string (up to 20 bytes and not an integer), an LZF
+                    # string (21 to 63 bytes, when it compresses) or the general case.
+                    n = len(value)
+                    if n <= 20:
+                        if n > 11 or n and value[0] not in numeric:
+                            append(len6[n])
+                            append(value)
+                        else:
+                            append(encode_string(value, compress))
+                    elif n < 64 and compress:
+                        packed = lzf(value, n - 5)
+                        if packed:
+                            append(lzf_head6[len(packed)])
+                            append(len6[n])
+                            append(packed)
+                        else:
+                            append(len6[n])
+                            append(value)
+                    else:
+                        append(encode_string(value, compress))
+                else:
+                    n = len(body)
+                    append(body)
+                pending += n
+                if pending >= 1 << 16:
+                    w.write(b"".join(parts))
+                    parts.clear()
+                    pending = 0
+            if parts:
+                w.write(b"".join(parts))
+                parts.clear()
+    finally:
+        clear_memos()
+        if gc_enabled:
+            gc.enable()
     w.finish()
     return w.written
 
@@ -824,7 +1080,7 @@ def _load_entries(
 def dump_value(value: Any, config: Config) -> bytes:
     """DUMP payload: type, body, RDB version (2 bytes LE), CRC64 (8 bytes LE)."""
     vtype, body = _value_record(value, config, bool(config["rdbcompression"]))
-    payload = bytes((vtype,)) + body + struct.pack("<H", F.RDB_VERSION)
+    payload = b"".join((_TYPE_BYTE[vtype], body, struct.pack("<H", F.RDB_VERSION)))
     return payload + struct.pack("<Q", F.crc64(payload))
 
 

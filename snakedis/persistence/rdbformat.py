@@ -7,8 +7,9 @@ Everything here follows Redis's ``rdb.h``/``rdb.c``, ``listpack.c``, ``ziplist.c
 * lengths: ``00xxxxxx`` (6 bits), ``01xxxxxx xxxxxxxx`` (14 bits, big endian), ``0x80`` +
   4 bytes BE, ``0x81`` + 8 bytes BE; ``11xxxxxx`` marks a specially encoded string
   (int8/int16/int32 little endian, or LZF);
-* strings that are small integers are saved integer-encoded, longer ones LZF-compressed
-  when ``rdbcompression`` is on and compression saves at least 4 bytes (as Redis);
+* strings that are small integers are saved integer-encoded, those over 20 bytes
+  LZF-compressed when ``rdbcompression`` is on and compression saves at least 4 bytes, with
+  the same compressor, so the bytes are Redis's (``rdbSaveRawString``);
 * the CRC is CRC-64/Jones ("CRC64-REDIS"), little endian, over every byte before it.
 
 ``RdbWriter`` writes through to a binary file object and keeps the running CRC;
@@ -19,8 +20,8 @@ from __future__ import annotations
 
 import struct
 from collections import deque
-from collections.abc import Iterable, Iterator
-from typing import IO, Final
+from collections.abc import Callable, Iterable, Iterator
+from typing import IO, Any, Final
 
 import anycrc
 import lzf
@@ -97,12 +98,18 @@ def encode_length(n: int) -> bytes:
     return b"\x81" + struct.pack(">Q", n)
 
 
-_LEN6: Final = [bytes((n,)) for n in range(64)]
-_NUMERIC_START: Final = frozenset(b"-0123456789")
+LEN6: Final = [bytes((n,)) for n in range(64)]  # encode_length(n) for n < 64
+_LEN6: Final = LEN6
+NUMERIC_START: Final = frozenset(b"-0123456789")  # first bytes of strings that may be integers
+_NUMERIC_START: Final = NUMERIC_START
+_LZF_MARK: Final = b"\xc3"
+_lzf_compress: Final = lzf.compress
+lzf_compress: Final = lzf.compress
 
 
 def encode_string(s: bytes, compress: bool = True) -> bytes:
-    """Redis's ``rdbSaveRawString``: integer encoding, then LZF, then raw."""
+    """Redis's ``rdbSaveRawString``: integer encoding (up to 11 bytes), then LZF (over 20
+    bytes, when it saves at least 4), then raw."""
     n = len(s)
     if n <= 11 and n and s[0] in _NUMERIC_START:
         v = string2ll(s)
@@ -113,12 +120,24 @@ def encode_string(s: bytes, compress: bool = True) -> bytes:
                 return bytes((0xC0 | ENC_INT16,)) + struct.pack("<h", v)
             if -(2**31) <= v <= 2**31 - 1:
                 return bytes((0xC0 | ENC_INT32,)) + struct.pack("<i", v)
+    return encode_blob(s, compress)
+
+
+def encode_blob(s: bytes, compress: bool = True) -> bytes:
+    """``encode_string`` for a string that cannot be integer-encoded (a listpack, an intset,
+    anything over 11 bytes or not starting like a number): LZF, else raw."""
+    n = len(s)
+    if compress and n > 20:
+        # Redis's rdbSaveLzfStringObject gives lzf_compress len-4 output bytes; python-lzf's
+        # compress(s, m) lets the result take m+1 bytes, hence n-5 (checked against
+        # redis-server's DUMP payloads in tests/persistence/test_rdb_interop.py).
+        packed = _lzf_compress(s if type(s) is bytes else bytes(s), n - 5)
+        if packed:
+            m = len(packed)
+            head = _LEN6[m] if m < 64 else encode_length(m)
+            return b"".join((_LZF_MARK, head, _LEN6[n] if n < 64 else encode_length(n), packed))
     if n < 64:
         return _LEN6[n] + s
-    if compress and n > 20:
-        packed = lzf.compress(bytes(s), n - 4)
-        if packed:
-            return bytes((0xC0 | ENC_LZF,)) + encode_length(len(packed)) + encode_length(n) + packed
     return encode_length(n) + bytes(s)
 
 
@@ -176,6 +195,9 @@ def _lp_entry(item: bytes) -> bytes:
     return enc + _lp_backlen(len(enc))
 
 
+lp_entry: Final = _lp_entry
+
+
 def _lp_int_entry(v: int) -> bytes:
     if 0 <= v <= 127:
         return bytes((v, 1))
@@ -191,31 +213,73 @@ def _lp_int_entry(v: int) -> bytes:
     return b"\xf4" + struct.pack("<q", v) + b"\x09"
 
 
-_LP_MEMO: dict[bytes, bytes] = {}
-_LP_MEMO_MAX: Final = 1 << 16
+class Memo(dict):  # type: ignore[type-arg]
+    """A dict that makes a missing entry with ``make(key)`` (keeping it when ``keep(key)``):
+    ``list(map(memo.__getitem__, items))`` then runs at C speed for every remembered item and
+    calls back into Python only for the others.  Bounded: cleared when full."""
+
+    __slots__ = ("make", "keep")
+
+    def __init__(self, make: Callable[[Any], Any], keep: Callable[[Any], bool]) -> None:
+        super().__init__()
+        self.make = make
+        self.keep = keep
+
+    def __missing__(self, key: Any) -> Any:
+        value = self.make(key)
+        if self.keep(key):
+            if len(self) >= MEMO_MAX:
+                self.clear()
+            self[key] = value
+        return value
+
+
+MEMO_MAX: Final = 1 << 16
+
+
+def _short(item: bytes) -> bool:
+    return len(item) <= 32
+
+
+_LP_MEMO: Final = Memo(_lp_entry, _short)  # a listpack entry by its item (field names, small values)
+LP_MEMO: Final = _LP_MEMO
+_lp_memo_get: Final = _LP_MEMO.__getitem__
+_LP_HEADER: Final = struct.Struct("<IH").pack
+_LP_END: Final = b"\xff"
 
 
 def _lp_entry_memo(item: bytes) -> bytes:
-    """``_lp_entry`` for short items, remembered: field names and small values repeat."""
+    """``_lp_entry``, remembered for short items."""
     if type(item) is not bytes:
         return _lp_entry(bytes(item))
-    entry = _LP_MEMO.get(item)
-    if entry is None:
-        entry = _lp_entry(item)
-        if len(item) <= 32:
-            if len(_LP_MEMO) >= _LP_MEMO_MAX:
-                _LP_MEMO.clear()
-            _LP_MEMO[item] = entry
-    return entry
+    return _lp_memo_get(item)  # type: ignore[no-any-return]
+
+
+def listpack_entries(items: list[bytes]) -> list[bytes]:
+    """The listpack entry of each item: remembered ones looked up at C speed, the rest made."""
+    try:
+        return list(map(_lp_memo_get, items))
+    except TypeError:  # a bytearray (unhashable) among them
+        return list(map(_lp_entry_memo, items))
+
+
+def listpack_of_entries(entries: list[bytes]) -> bytes:
+    """A listpack blob of ready-made ``entries`` (the list is taken over and changed)."""
+    n = len(entries)
+    total = 7 + sum(map(len, entries))
+    entries.insert(0, _LP_HEADER(total, n if n < 65535 else 65535))
+    entries.append(_LP_END)
+    return b"".join(entries)
 
 
 def build_listpack(items: Iterable[bytes]) -> bytes:
     """A listpack blob holding ``items`` in order."""
-    entries = list(map(_lp_entry_memo, items))
-    body = b"".join(entries)
-    count = len(entries) if len(entries) < 65535 else 65535
-    total = 6 + len(body) + 1
-    return struct.pack("<IH", total, count) + body + b"\xff"
+    return listpack_of_entries(listpack_entries(items if type(items) is list else list(items)))
+
+
+def clear_memos() -> None:
+    """Forget the remembered listpack entries (after a snapshot)."""
+    _LP_MEMO.clear()
 
 
 SMALL_UINTS: Final = [b"%d" % i for i in range(128)]  # a listpack's 7-bit uint entries, as text
@@ -372,16 +436,27 @@ def parse_ziplist(blob: bytes) -> list[bytes]:
     return out
 
 
+_INTSET_STRUCTS: dict[tuple[int, int], struct.Struct] = {}
+
+
 def build_intset(values: Iterable[int]) -> bytes:
+    """An intset blob: the values ascending, each as wide as the widest needs."""
     vals = sorted(values)
-    width = 2
-    for v in vals:
-        if not -32768 <= v <= 32767:
-            width = 4 if width < 4 and -(2**31) <= v <= 2**31 - 1 else 8
-            if width == 8:
-                break
-    fmt = {2: "h", 4: "i", 8: "q"}[width]
-    return struct.pack(f"<II{len(vals)}{fmt}", width, len(vals), *vals)
+    n = len(vals)
+    lo = vals[0] if n else 0
+    hi = vals[-1] if n else 0
+    if -32768 <= lo and hi <= 32767:
+        width = 2
+    elif -(2**31) <= lo and hi <= 2**31 - 1:
+        width = 4
+    else:
+        width = 8
+    packer = _INTSET_STRUCTS.get((n, width))
+    if packer is None:
+        packer = struct.Struct(f"<II{n}{'hiq'[width >> 2]}")
+        if n <= 64:
+            _INTSET_STRUCTS[(n, width)] = packer
+    return packer.pack(width, n, *vals)
 
 
 def parse_intset(blob: bytes) -> list[bytes]:
