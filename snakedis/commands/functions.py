@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Final
 import lupa.lua51 as lua51
 
 from snakedis.commands.scripting import (
+    _NUMKEYS,
     FLAG_NO_WRITES,
     FLAG_SHEBANG,
     SHEBANG_FLAGS,
@@ -447,7 +448,9 @@ def _fcall(client: Client, args: list[bytes], read_only: bool) -> Any:
     f = funcs.functions.get(args[1])
     if f is None:
         raise CommandError("ERR Function not found")
-    n = numkeys(args, "ERR Bad number of keys provided")
+    n = _NUMKEYS.get(args[2])  # a small count is a dict hit, not a parse
+    if n is None or n > len(args) - 3:
+        n = numkeys(args, "ERR Bad number of keys provided")
     flags = f.flags
     if flags:
         check_script_flags(client, flags, read_only, False)

@@ -154,6 +154,15 @@ def eval_(client: Client, args: list[bytes]) -> Any:
 @command("evalsha", -3, "noscript stale skip_monitor no_mandatory_keys movablekeys", categories="@scripting", getkeys=eval_getkeys)
 def evalsha(client: Client, args: list[bytes]) -> Any:
     """EVALSHA sha1 numkeys [key ...] [arg ...] -> the cached script's reply, or NOSCRIPT."""
+    # the common case inline: a cached script without shebang flags and a small, valid numkeys
+    # (anything else, errors included, takes _eval_generic, which checks in Redis's order)
+    engine = client.server.extensions.get("scripting")
+    if engine is not None:
+        cached = engine.scripts.get(args[1])
+        if cached is not None and not cached[1]:
+            n = _NUMKEYS.get(args[2])
+            if n is not None and n <= len(args) - 3:
+                return engine.run(client, cached[0], args[1], args, n, True, False)
     return _eval_generic(client, args, True, False)
 
 

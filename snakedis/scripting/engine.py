@@ -19,10 +19,15 @@ Design and invariants:
   ``(None, message)`` for an error, which the Lua side raises (or, for ``redis.pcall``,
   returns as ``{err=...}``).  Commands without subcommands are cached with their arity and
   whether they write, so the common case is checked inline.
-* Scripts run commands through ``dispatch.call`` on one fake client bound to the caller's db,
-  with ``server.in_script`` set (so the command clock stays frozen) and the effects buffered in
-  a propagation unit (``transactions.begin_unit``): they reach AOF/replicas as the commands
-  themselves, wrapped in MULTI/EXEC when there is more than one.
+* Scripts run commands on one fake client bound to the caller's db, with ``server.in_script``
+  set (so the command clock stays frozen).  ``_call`` does ``dispatch.call``'s in-script work
+  inline (commandstats, errorstats, latency buckets, SLOWLOG/LATENCY, the caller's client
+  tracking, propagation) and hands the rarer states (MONITOR, keyspace NEW events, ACL rules,
+  ``set_repl``, writes refused) to ``_run_command``, which uses ``dispatch.call`` itself.  The
+  effects are buffered in the engine's own propagation unit (the same contract as
+  ``transactions.begin_unit``: the ``propagation_unit_open`` flag, targets swapped for the
+  run): they reach AOF/replicas as the commands themselves, wrapped in MULTI/EXEC when there
+  is more than one; inside EXEC the transaction's unit collects them.
 * Slow scripts (the BUSY state) are handled in the event-loop thread, as Redis does: a Lua
   count hook calls ``busy_check`` every 10000 instructions; once the script has run longer
   than ``busy-reply-threshold`` the hook installs a ``command_gate`` that answers -BUSY, and
@@ -48,7 +53,7 @@ import lupa.lua51 as lua51
 
 from snakedis import REDIS_VERSION, REDIS_VERSION_NUM
 from snakedis.commands.table import Command, Flag
-from snakedis.commands.transactions import begin_unit, end_unit
+from snakedis.protocol.errors import CommandError
 from snakedis.protocol.resp import (
     NULL_ARRAY,
     BigNumber,
@@ -59,7 +64,15 @@ from snakedis.protocol.resp import (
     Verbatim,
     format_double,
 )
-from snakedis.server.dispatch import NO_REPLY, call
+from snakedis.server.core import NOTIFY_NEW
+from snakedis.server.dispatch import (
+    NO_REPLY,
+    _internal_error,
+    _propagate_effects,
+    _record_slow,
+    _remember_read_keys,
+    call,
+)
 
 if TYPE_CHECKING:
     from snakedis.server.connection import Client
@@ -85,6 +98,9 @@ _WRITE: Final = 1
 _NOSCRIPT: Final = 2
 
 _BOOTSTRAP_PATH: Final = os.path.join(os.path.dirname(__file__), "bootstrap.lua")
+
+_perf_ns = time.perf_counter_ns
+_monotonic = time.monotonic
 
 
 class RunContext:
@@ -255,6 +271,9 @@ class ScriptEngine:
         self.scripts: dict[bytes, Any] = {}  # sha -> (lua function, flags, body)
         self.running: RunContext | None = None
         self._ctx = RunContext()
+        # the script's own propagation unit (see ``run``): its target list and the effects
+        self._unit_targets: list[Any] = [self._collect]
+        self._unit_ops: list[tuple[int, list[bytes]]] = []
         self.resp = 2
         fake = Client(server)
         fake.authenticated = True
@@ -286,34 +305,43 @@ class ScriptEngine:
         ``argv`` is the whole EVAL*/FCALL* request: the keys start at index 3, the arguments
         follow them.  They reach Lua as the varargs of the runner for ``nkeys`` keys.
         """
-        runners = self._eval_runners if is_eval else self._fcall_runners
-        if nkeys < len(runners):
-            runner = runners[nkeys] or self._new_runner(runners, is_eval, nkeys)
-            params: list[Any] = argv[3:]
-        else:
-            runner = self._eval_any if is_eval else self._fcall_any
-            params = [nkeys, *argv[3:]]
         server = self.server
         fake = self.fake
         fake.db = client.db
-        if fake.protover != 2:
+        if fake.protover != 2:  # redis.setresp(3) in the last script (resp mirrors protover)
             fake.set_protover(2)
-        self.resp = 2
+            self.resp = 2
         ctx = self._ctx
         ctx.name = name
         ctx.is_eval = is_eval
         ctx.read_only = read_only
-        ctx.start = time.monotonic()
-        ctx.wrote = ctx.killed = ctx.busy = False
+        ctx.start = _monotonic()
+        ctx.wrote = False
         ctx.caller = client
-        ctx.repl = REPL_ALL
+        ctx.repl = REPL_ALL  # (killed and busy are reset when the run ends)
         self.running = ctx
         server.in_script = True
         server.script_caller = client
-        unit = begin_unit(server) if server.propagation_targets else None
+        # the script's effects reach AOF/replicas as one unit (Redis wraps several in
+        # MULTI/EXEC); inside EXEC the transaction's unit collects them instead
+        saved_targets = server.propagation_targets
+        if saved_targets:
+            if server.extensions.get("propagation_unit_open"):
+                saved_targets = None
+            else:
+                server.propagation_targets = self._unit_targets
+                server.extensions["propagation_unit_open"] = True
+        else:
+            saved_targets = None
         try:
+            runners = self._eval_runners if is_eval else self._fcall_runners
             try:
-                res = runner(fn, *params)
+                if nkeys < len(runners):
+                    runner = runners[nkeys] or self._new_runner(runners, is_eval, nkeys)
+                    res = runner(fn, argv[3]) if len(argv) == 4 else runner(fn, *argv[3:])
+                else:
+                    runner = self._eval_any if is_eval else self._fcall_any
+                    res = runner(fn, nkeys, *argv[3:])
             except lua51.LuaError as e:
                 err = self._take_error()  # None if the handler itself failed
                 return self._error_reply(err if err is not None else str(e), name)
@@ -328,12 +356,38 @@ class ScriptEngine:
             server.script_caller = None
             self.running = None
             ctx.caller = None  # type: ignore[assignment]  # the client may go away
-            if unit is not None:
-                end_unit(server, unit)
+            if saved_targets is not None:
+                server.extensions["propagation_unit_open"] = False
+                server.propagation_targets = saved_targets
+                if self._unit_ops or len(self._unit_targets) != 1:
+                    self._end_unit()
             if ctx.busy:
+                ctx.busy = False
                 self._end_busy()
             if ctx.killed:
+                ctx.killed = False
                 self._arm_hook()
+
+    def _collect(self, db_id: int, argv: list[bytes]) -> None:
+        """The propagation target while a script runs: buffers the script's effects."""
+        self._unit_ops.append((db_id, argv))
+
+    def _end_unit(self) -> None:
+        """Send the real propagation targets (restored by ``run``) the script's effects."""
+        if len(self._unit_targets) != 1:  # a target was added to the list meanwhile: not kept
+            self._unit_targets = [self._collect]
+        ops = self._unit_ops
+        if not ops:
+            return
+        self._unit_ops = []
+        server = self.server
+        if len(ops) == 1:
+            server.propagate(ops[0][0], ops[0][1])
+        else:
+            server.propagate(ops[0][0], [b"MULTI"])
+            for db_id, argv in ops:
+                server.propagate(db_id, argv)
+            server.propagate(ops[-1][0], [b"EXEC"])
 
     def _new_runner(self, runners: list[Any], is_eval: bool, nkeys: int) -> Any:
         """Make and keep the Lua runner for ``nkeys`` keys."""
@@ -493,37 +547,78 @@ class ScriptEngine:
     def _call(self, *args: Any) -> Any:
         """redis.call / redis.pcall: the reply converted for Lua, or ``(None, message)``.
 
-        The common case (a plain command seen before, string arguments) is handled inline;
-        anything else goes through ``_call_slow``, which checks in Redis's order.
+        The common case (a plain command seen before, string arguments, no MONITOR, keyspace
+        NEW events, ACL rules or ``set_repl``, a write that is allowed) is handled inline,
+        doing exactly what ``dispatch.call`` does while ``server.in_script`` is set (the clock
+        stays frozen, no big-reply encoding); anything else goes through ``_call_slow`` /
+        ``_run_command``, which check in Redis's order and use ``dispatch.call`` itself.
         """
+        try:
+            cmd, arity, kind = self._cmd_cache[args[0]]  # (a cached name is bytes)
+        except (KeyError, IndexError, TypeError):
+            return self._call_slow(args)
         ctx = self.running
-        if ctx is None or not args:
+        if ctx is None:
             return self._call_slow(args)
-        cached = self._cmd_cache.get(args[0])
-        if cached is None:
-            return self._call_slow(args)
-        argv = list(args)
-        for a in argv:
-            if type(a) is not bytes:
+        n = len(args)
+        if n == 2:
+            if type(args[1]) is not bytes:
                 return self._call_slow(args)
-        cmd, arity, kind = cached
-        n = len(argv)
+        else:
+            for a in args:
+                if type(a) is not bytes:
+                    return self._call_slow(args)
         if n != arity if arity > 0 else n < -arity:
             return None, b"ERR Wrong number of args calling Redis command from script"
+        argv = list(args)
         server = self.server
         if (
-            ctx.repl != REPL_ALL
+            ctx.repl != 3  # REPL_ALL
+            or server.monitors
+            or server.keyspace_events & NOTIFY_NEW
             or "acl_script_check" in server.extensions
             or (kind and (kind == _NOSCRIPT or ctx.read_only or server.is_replica))
         ):
             return self._run_command(ctx, cmd, argv, kind)
         if kind:
             ctx.wrote = True
+        # ---- dispatch.call, inlined for the states checked above
+        fake = self.fake
         try:
-            reply = call(self.fake, cmd, argv)
-        except Exception as e:  # noqa: BLE001 - a handler bug must not unwind through Lua
+            dirty_before = server.dirty
+            start = _perf_ns()
+            try:
+                reply = cmd.handler(fake, argv)  # type: ignore[misc]
+            except CommandError as e:
+                reply = ErrorReply(e.message)
+            except Exception as e:  # a bug must cost one reply, never the script or the server
+                reply = _internal_error(server, cmd, e)
+            duration_ns = _perf_ns() - start
+            if ctx.caller.tracking is not None:  # ctx.caller is server.script_caller
+                _remember_read_keys(fake, cmd, argv)
+            stats = cmd.stats
+            stats.calls += 1
+            stats.duration_ns += duration_ns
+            t = type(reply)
+            if t is ErrorReply:
+                stats.failed_calls += 1
+                server.stats.count_error(reply)
+            server.stats.total_commands_processed += 1
+            if server.latency_tracking:
+                stats.buckets[duration_ns.bit_length()] += 1
+            if duration_ns >= server.slowlog_threshold_ns or duration_ns >= server.latency_threshold_ns:
+                _record_slow(fake, cmd, argv, duration_ns)
+            fake.last_cmd = cmd.error_name
+            if server.dirty != dirty_before and cmd.propagates:
+                targets = server.propagation_targets
+                if targets is self._unit_targets and fake.propagate_override is None:
+                    self._unit_ops.append((fake.db.id, argv))  # what server.propagate would do
+                elif targets or fake.propagate_override is not None:
+                    _propagate_effects(fake, server, argv)
+            elif fake.propagate_override is not None:
+                fake.propagate_override = None
+        except Exception as e:  # noqa: BLE001 - a bug must not unwind through Lua
             return self._internal_error(cmd, e)
-        t = type(reply)
         if t is int or t is bytes:
             return reply
         return self._reply_to_lua(reply)

@@ -486,3 +486,71 @@ def test_busy_script_shutdown_nosave(fresh_snakedis: Any) -> None:
     finally:
         runner.close()
         other.close()
+
+
+# --------------------------------------------------------------------------- in-process
+
+
+def test_inproc_script_effects_and_stats() -> None:
+    """What a script's commands leave behind: propagated effects (one unit, MULTI/EXEC when
+    several, none under REPL_NONE, inside the transaction's unit under EXEC) and the same
+    commandstats / errorstats / latency samples as commands sent by a client."""
+    from snakedis.server.connection import Client
+    from snakedis.server.core import Server
+
+    from faketransport import FakeTransport
+
+    server = Server()
+    propagated: list[tuple[int, list[bytes]]] = []
+    target = lambda db, argv: propagated.append((db, list(argv)))  # noqa: E731
+    server.propagation_targets.append(target)
+    c = Client(server)
+    t = FakeTransport()
+    c.connection_made(t)  # type: ignore[arg-type]
+
+    def run(*frames: tuple[Any, ...]) -> bytes:
+        c.data_received(b"".join(encode_request(f) for f in frames))
+        server.before_sleep()
+        out = bytes(t.data)
+        t.data.clear()
+        propagated_now = list(propagated)
+        propagated.clear()
+        run.effects = propagated_now  # type: ignore[attr-defined]
+        return out
+
+    def effects() -> list[tuple[int, list[bytes]]]:
+        return run.effects  # type: ignore[attr-defined,no-any-return]
+
+    # command stats live in the command table, which in-process servers share: count from here
+    assert run(("CONFIG", "RESETSTAT")) == b"+OK\r\n"
+    samples_before = sum(server.table.lookup(b"incr").stats.buckets)
+    incr = "return redis.call('incr', KEYS[1])"
+    sha = run(("SCRIPT", "LOAD", incr))[5:45].decode()
+    assert run(*[("EVALSHA", sha, 1, "n")] * 3) == b":1\r\n:2\r\n:3\r\n"
+    assert effects() == [(0, [b"incr", b"n"])] * 3
+    assert run(("EVAL", "redis.call('set', KEYS[1], 'x'); return redis.call('incr', KEYS[2])", 2, "a", "b")) == b":1\r\n"
+    assert effects() == [(0, [b"MULTI"]), (0, [b"set", b"a", b"x"]), (0, [b"incr", b"b"]), (0, [b"EXEC"])]
+    assert run(("EVAL", "return redis.call('get', KEYS[1])", 1, "a")) == b"$1\r\nx\r\n"
+    assert effects() == []
+    assert run(("EVAL", "redis.set_repl(redis.REPL_NONE); return redis.call('incr', KEYS[1])", 1, "n")) == b":4\r\n"
+    assert effects() == []
+    assert run(("EVAL", "redis.call('select', 2); return redis.call('incr', KEYS[1])", 1, "n")) == b":1\r\n"
+    assert effects() == [(2, [b"incr", b"n"])]
+    assert run(("SELECT", 0), ("MULTI",), ("EVALSHA", sha, 1, "n"), ("INCR", "n"), ("EXEC",)) == (
+        b"+OK\r\n+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n:5\r\n:6\r\n"
+    )
+    assert effects() == [(0, [b"MULTI"]), (0, [b"incr", b"n"]), (0, [b"INCR", b"n"]), (0, [b"EXEC"])]
+    # an error inside the script: the writes before it are still propagated
+    reply = run(("EVAL", "redis.call('incr', KEYS[1]); return redis.call('incr', KEYS[2])", 2, "n", "a"))
+    assert reply.startswith(b"-ERR value is not an integer or out of range script: ")
+    assert effects() == [(0, [b"incr", b"n"])]
+    assert run(("EVAL", "return redis.pcall('incr', KEYS[1])", 1, "a")) == b"-ERR value is not an integer or out of range\r\n"
+    assert effects() == []
+    assert server.propagation_targets == [target]
+    assert not server.extensions.get("propagation_unit_open")
+    info = run(("INFO", "commandstats")) + run(("INFO", "errorstats"))
+    assert b"cmdstat_incr:calls=11," in info  # 3 + 1 + 1 + 1 + 1 + 1 (EXEC) + 2 + 1
+    assert b"rejected_calls=0,failed_calls=2\r\n" in info.split(b"cmdstat_incr:")[1].split(b"\r\n")[0] + b"\r\n"
+    assert b"cmdstat_set:calls=1," in info and b"cmdstat_get:calls=1," in info
+    assert b"errorstat_ERR:count=" in info
+    assert sum(server.table.lookup(b"incr").stats.buckets) - samples_before == 11
