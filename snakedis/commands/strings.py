@@ -427,7 +427,7 @@ _counter_values: dict[bytes, int] = {}
 
 def _incr_decr(client: Client, key: bytes, incr: int) -> int:
     # The hot counter path (INCR is the rate limiters' and job queues' command): the write
-    # lookup, string2ll and the store are done inline for the common case.
+    # lookup and the store are done inline, and a text INCR wrote is not parsed again.
     db = client.db
     data = db.data
     old = data.get(key)
@@ -444,12 +444,9 @@ def _incr_decr(client: Client, key: bytes, incr: int) -> int:
             t = type(old)
             if t is not _bytes and t is not _bytearray:
                 raise CommandError(WRONGTYPE)
-            try:
-                v = int(old) if len(old) <= 20 else None
-            except ValueError:
-                v = None
-            if v is None or v < INT64_MIN or v > INT64_MAX or b"%d" % v != old:
-                raise CommandError(NOT_INTEGER)  # "+1", " 1", "01", "-0", "1_0" are not canonical
+            v = int64_value(old)
+            if v is None:
+                raise CommandError(NOT_INTEGER)
         value = v + incr
         if value < INT64_MIN or value > INT64_MAX:
             raise CommandError(OVERFLOW)

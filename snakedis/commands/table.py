@@ -240,8 +240,7 @@ class Command:
         return list(range(self.first_key, min(last, len(args) - 1) + 1, self.step))
 
     def arity_ok(self, argc: int) -> bool:
-        a = self.arity
-        return argc == a if a > 0 else argc >= -a
+        return self.min_argc <= argc <= self.max_argc
 
 
 class CommandGroup:

@@ -99,11 +99,8 @@ def encode_length(n: int) -> bytes:
 
 
 LEN6: Final = [bytes((n,)) for n in range(64)]  # encode_length(n) for n < 64
-_LEN6: Final = LEN6
 NUMERIC_START: Final = frozenset(b"-0123456789")  # first bytes of strings that may be integers
-_NUMERIC_START: Final = NUMERIC_START
 _LZF_MARK: Final = b"\xc3"
-_lzf_compress: Final = lzf.compress
 lzf_compress: Final = lzf.compress
 
 
@@ -111,7 +108,7 @@ def encode_string(s: bytes, compress: bool = True) -> bytes:
     """Redis's ``rdbSaveRawString``: integer encoding (up to 11 bytes), then LZF (over 20
     bytes, when it saves at least 4), then raw."""
     n = len(s)
-    if n <= 11 and n and s[0] in _NUMERIC_START:
+    if n <= 11 and n and s[0] in NUMERIC_START:
         v = string2ll(s)
         if v is not None:
             if -128 <= v <= 127:
@@ -131,13 +128,13 @@ def encode_blob(s: bytes, compress: bool = True) -> bytes:
         # Redis's rdbSaveLzfStringObject gives lzf_compress len-4 output bytes; python-lzf's
         # compress(s, m) lets the result take m+1 bytes, hence n-5 (checked against
         # redis-server's DUMP payloads in tests/persistence/test_rdb_interop.py).
-        packed = _lzf_compress(s if type(s) is bytes else bytes(s), n - 5)
+        packed = lzf_compress(s if type(s) is bytes else bytes(s), n - 5)
         if packed:
             m = len(packed)
-            head = _LEN6[m] if m < 64 else encode_length(m)
-            return b"".join((_LZF_MARK, head, _LEN6[n] if n < 64 else encode_length(n), packed))
+            head = LEN6[m] if m < 64 else encode_length(m)
+            return b"".join((_LZF_MARK, head, LEN6[n] if n < 64 else encode_length(n), packed))
     if n < 64:
-        return _LEN6[n] + s
+        return LEN6[n] + s
     return encode_length(n) + bytes(s)
 
 
@@ -178,9 +175,9 @@ _LP_STR6: Final = [bytes((0x80 | n,)) for n in range(64)]
 _LP_SMALL_BACKLEN: Final = [bytes((n,)) for n in range(128)]
 
 
-def _lp_entry(item: bytes) -> bytes:
+def lp_entry(item: bytes) -> bytes:
     n = len(item)
-    if n and n <= 20 and item[0] in _NUMERIC_START:
+    if n and n <= 20 and item[0] in NUMERIC_START:
         v = string2ll(item)
         if v is not None:
             return _lp_int_entry(v)
@@ -194,8 +191,6 @@ def _lp_entry(item: bytes) -> bytes:
         enc = b"\xf0" + struct.pack("<I", n) + item
     return enc + _lp_backlen(len(enc))
 
-
-lp_entry: Final = _lp_entry
 
 
 def _lp_int_entry(v: int) -> bytes:
@@ -241,7 +236,7 @@ def _short(item: bytes) -> bool:
     return len(item) <= 32
 
 
-_LP_MEMO: Final = Memo(_lp_entry, _short)  # a listpack entry by its item (field names, small values)
+_LP_MEMO: Final = Memo(lp_entry, _short)  # a listpack entry by its item (field names, small values)
 LP_MEMO: Final = _LP_MEMO
 _lp_memo_get: Final = _LP_MEMO.__getitem__
 _LP_HEADER: Final = struct.Struct("<IH").pack
@@ -249,9 +244,9 @@ _LP_END: Final = b"\xff"
 
 
 def _lp_entry_memo(item: bytes) -> bytes:
-    """``_lp_entry``, remembered for short items."""
+    """``lp_entry``, remembered for short items."""
     if type(item) is not bytes:
-        return _lp_entry(bytes(item))
+        return lp_entry(bytes(item))
     return _lp_memo_get(item)  # type: ignore[no-any-return]
 
 

@@ -88,9 +88,8 @@ def process_command(client: Client, argv: list[bytes]) -> Any:
     # (authenticated, no MULTI, not subscribed) and a server with no gate up.
     cmd = server.table._cache.get(argv[0])
     if cmd is not None and not cmd.subcommands:
-        arity = cmd.arity
         if (
-            (len(argv) == arity if arity > 0 else len(argv) >= -arity)
+            cmd.min_argc <= len(argv) <= cmd.max_argc
             and client.authenticated
             and client.multi is None
             and not client.channels
@@ -264,11 +263,7 @@ def run_frames(client: Client, frames: list[list[bytes]]) -> None:
                     continue
                 # EXEC may have run anything (HELLO, SELECT, CLIENT REPLY ...): reply as
                 # _run_one does, then read the state again.
-                if reply is not no_reply:
-                    if client.reply_mode == 0:
-                        client.out.append(reply if t is Raw else client.encoders[t](reply))
-                    elif client.reply_mode == 2:
-                        client.reply_mode = 0
+                _add_reply(client, reply)
                 if server.ready_keys:
                     _serve_ready_keys(server)
                 if client.blocked is not None or client.paused:
@@ -300,7 +295,11 @@ def run_frames(client: Client, frames: list[list[bytes]]) -> None:
 
 def _run_one(client: Client, argv: list[bytes]) -> None:
     """One frame through ``process_command``, its reply queued as CLIENT REPLY says."""
-    reply = process_command(client, argv)
+    _add_reply(client, process_command(client, argv))
+
+
+def _add_reply(client: Client, reply: Any) -> None:
+    """Queue a command's reply as CLIENT REPLY says (ON, OFF, or SKIP this one)."""
     if reply is not NO_REPLY:
         if client.reply_mode == 0:
             t = type(reply)
