@@ -16,6 +16,12 @@ import pstats
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import inproc  # noqa: E402
+from inproc import request  # noqa: E402
 
 from snakedis.scripting.engine import sha1hex
 from snakedis.server.connection import Client
@@ -26,30 +32,16 @@ LIBRARY = b"#!lua name=benchlib\nredis.register_function('incr', function(keys, 
 SHA = sha1hex(SCRIPT)
 
 
-class FakeTransport:
+class FakeTransport(inproc.FakeTransport):
+    """``bench/inproc.py``'s transport, keeping the last write to check the replies."""
+
     def __init__(self) -> None:
-        self.written = 0
+        super().__init__()
         self.last = b""
 
     def write(self, data: bytes) -> None:
-        self.written += len(data)
+        super().write(data)
         self.last = data
-
-    def get_extra_info(self, name: str, default: object = None) -> object:
-        return {"peername": ("127.0.0.1", 5555), "sockname": ("127.0.0.1", 6379)}.get(name, default)
-
-    def set_write_buffer_limits(self, high: int) -> None:
-        pass
-
-    def get_write_buffer_size(self) -> int:
-        return 0
-
-    def close(self) -> None:
-        pass
-
-
-def request(*args: bytes) -> bytes:
-    return b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%b\r\n" % (len(a), a) for a in args)
 
 
 def _setup(propagate: bool) -> tuple[asyncio.AbstractEventLoop, Server, Client, FakeTransport]:

@@ -73,8 +73,8 @@ def mixed(i: int) -> Command:
     return _ORDER[i % 5](i)
 
 
-def dump_snakedis(make: Callable[[int], Command], keys: int) -> bytes:
-    """The RDB image snakedis writes after running ``make(i)`` for every key."""
+def build(make: Callable[[int], Command], keys: int) -> Server:
+    """A server holding the keys ``make(i)`` creates (commands fed through a Client)."""
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     server = Server()
@@ -84,9 +84,14 @@ def dump_snakedis(make: Callable[[int], Command], keys: int) -> bytes:
     for start in range(0, keys, 1000):
         client.data_received(b"".join(request(*make(i)) for i in range(start, min(keys, start + 1000))))
         server.before_sleep()
-    out = io.BytesIO()
-    write_rdb(out, server)
     loop.close()
+    return server
+
+
+def dump_snakedis(make: Callable[[int], Command], keys: int) -> bytes:
+    """The RDB image snakedis writes after running ``make(i)`` for every key."""
+    out = io.BytesIO()
+    write_rdb(out, build(make, keys))
     return out.getvalue()
 
 

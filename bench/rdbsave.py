@@ -15,7 +15,6 @@ Usage: python bench/rdbsave.py [--keys 200000] [--repeat 5] [--only mixed] [--pr
 from __future__ import annotations
 
 import argparse
-import asyncio
 import cProfile
 import gc
 import os
@@ -25,13 +24,11 @@ import time
 from collections.abc import Callable
 
 from snakedis.persistence.rdb import write_rdb
-from snakedis.server.connection import Client
 from snakedis.server.core import Server
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from inproc import FakeTransport, request  # noqa: E402
-from rdbload import KINDS, Command, mixed  # noqa: E402
+from rdbload import KINDS, Command, build, mixed  # noqa: E402
 
 
 class Sink:
@@ -43,21 +40,6 @@ class Sink:
     def write(self, data: bytes) -> int:
         self.size += len(data)
         return len(data)
-
-
-def build(make: Callable[[int], Command], keys: int) -> Server:
-    """A server holding the keys ``make(i)`` creates."""
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    server = Server()
-    server.loop = loop
-    client = Client(server)
-    client.connection_made(FakeTransport())  # type: ignore[arg-type]
-    for start in range(0, keys, 1000):
-        client.data_received(b"".join(request(*make(i)) for i in range(start, min(keys, start + 1000))))
-        server.before_sleep()
-    loop.close()
-    return server
 
 
 def time_save(server: Server, repeat: int) -> tuple[float, int]:
