@@ -98,10 +98,10 @@ def latency_during_bgsave(port: int) -> tuple[float, float, float]:
     return samples[len(samples) // 2], samples[int(len(samples) * 0.99) - 1], samples[-1]
 
 
-def set_throughput(port: int) -> float:
+def set_throughput(port: int, requests: int = 300000) -> float:
     exe = shutil.which("redis-benchmark")
     assert exe is not None
-    cmd = [exe, "-p", str(port), "-t", "set", "-n", "300000", "-c", "50", "-P", "16", "-q", "--csv"]
+    cmd = [exe, "-p", str(port), "-t", "set", "-n", str(requests), "-c", "50", "-P", "16", "-q", "--csv"]
     if shutil.which("taskset"):
         cmd = ["taskset", "-c", "1", *cmd]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=600).stdout

@@ -9,7 +9,13 @@ directory.
 Invariants:
 
 * Every write a command propagates (``Server.propagate``) is appended to ``buf`` in execution
-  order; MULTI/EXEC arrive as a unit.
+  order; MULTI/EXEC arrive as a unit.  An entry is encoded bytes, or — from the dispatcher's
+  fast path, taken while the AOF is the only propagation target (``Server.aof_fast``) and the
+  command's db is ``selected_db`` — the command's argv itself, encoded at the write.  When every
+  frame of a read was logged that way, the client replaces those entries with the bytes it read
+  (they are the frames' canonical encoding), so a pipeline of writes is logged without
+  re-encoding.  This relies on handlers never changing ``argv`` in place (a rewrite goes
+  through ``propagate_override``).
 * ``before_sleep`` writes ``buf`` to the incremental file *before* any reply of that loop turn is
   flushed; under ``appendfsync always`` it also fsyncs first, so an acknowledged write survives
   ``kill -9``.  ``everysec`` fsyncs from a background thread at most once a second; ``no``
@@ -77,7 +83,7 @@ class Aof:
     def __init__(self, server: Server) -> None:
         self.server = server
         self.enabled = False
-        self.buf: list[bytes] = []
+        self.buf: list[Any] = []  # encoded bytes, or an argv to encode (see the module docstring)
         self.fd: int = -1
         self.incr_seq = 0
         self.base: AofFile | None = None
@@ -98,7 +104,11 @@ class Aof:
         self.delayed_fsync = 0
         self.last_timestamp = 0
         self.timestamps = bool(server.config["aof-timestamp-enabled"])
-        server.config.watch("aof-timestamp-enabled", lambda v: setattr(self, "timestamps", bool(v)))
+        server.config.watch("aof-timestamp-enabled", self._on_timestamps)
+
+    def _on_timestamps(self, value: Any) -> None:
+        self.timestamps = bool(value)
+        self.server.refresh_aof_fast()  # the fast path writes no #TS annotations
 
     # ------------------------------------------------------------------ paths
 
@@ -130,15 +140,14 @@ class Aof:
             buf.append(encode_command(b"SELECT", b"%d" % db_id))
             self.selected_db = db_id
         buf.append(encode_argv(argv))
-        self.server.reply_barrier = True
 
     def before_sleep(self) -> None:
         """Write (and under ``always``, fsync) before any reply of this turn goes out."""
-        if not self.buf or self.fd < 0:
+        buf = self.buf
+        if not buf or self.fd < 0:
             return
-        data = b"".join(self.buf)
-        self.buf = []
-        self.server.reply_barrier = False
+        data = b"".join([e if type(e) is bytes else encode_argv(e) for e in buf])
+        buf.clear()  # the same list: Server.aof_fast's users append to it
         try:
             view = memoryview(data)
             while view:
@@ -245,8 +254,7 @@ class Aof:
             return
         self.enabled = True
         self.server.before_sleep_hooks.insert(0, self.before_sleep)
-        if self.feed not in self.server.propagation_targets:
-            self.server.propagation_targets.append(self.feed)
+        self.server.add_propagation_target(self.feed)
         if self.fd < 0:
             if os.path.exists(self.manifest_path()):
                 self._resume_existing()
@@ -260,8 +268,7 @@ class Aof:
         self.enabled = False
         if self.before_sleep in self.server.before_sleep_hooks:
             self.server.before_sleep_hooks.remove(self.before_sleep)
-        if self.feed in self.server.propagation_targets:
-            self.server.propagation_targets.remove(self.feed)
+        self.server.remove_propagation_target(self.feed)
         if self.fd >= 0:
             os.fsync(self.fd)
             os.close(self.fd)
@@ -386,6 +393,7 @@ class Aof:
         files = parse_manifest(open(path).read())
         server = self.server
         server.loading = True
+        server.aof_fast = None  # replayed commands are not logged again (feed checks loading)
         start = time.time()
         gc_was_enabled = gc.isenabled()
         gc.disable()  # as for RDB loading: no collections while the keyspace is rebuilt
@@ -408,6 +416,7 @@ class Aof:
                     self.replay(data, f.name, is_last)
         finally:
             server.loading = False
+            server.refresh_aof_fast()
             if gc_was_enabled:
                 gc.enable()
             gc.freeze()

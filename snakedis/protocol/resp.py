@@ -563,10 +563,13 @@ def _canonical_size(frames: list[Any]) -> int:
 class RequestParser:
     """Frames a client's request stream; see the module docstring for the two paths."""
 
-    __slots__ = ("_reader", "_tail", "_py", "authenticated", "max_bulk")
+    __slots__ = ("_reader", "_tail", "_py", "authenticated", "max_bulk", "whole")
 
     def __init__(self, max_bulk: int = 512 * 1024 * 1024) -> None:
         self._reader = hiredis.Reader()
+        # True when the last ``parse`` framed its whole input as canonical multibulks: the
+        # frames' encoding is then exactly the bytes read (the AOF may log those as they are).
+        self.whole = False
         self._tail: bytearray | None = None  # raw bytes of a frame split across reads
         self._py: _PyRequestParser | None = None  # set while the exact path owns the stream
         self.authenticated = True
@@ -580,6 +583,7 @@ class RequestParser:
 
     def parse(self, data: bytes) -> tuple[list[list[bytes]], ProtocolError | None]:
         """Frame everything ``data`` completes; the error, if any, ends the stream."""
+        self.whole = False
         if self._py is None and self._tail is None and data[:1] != b"*":
             # An inline request at a frame boundary: straight to the exact path, which hands
             # the stream back to hiredis at the next multibulk.
@@ -602,6 +606,7 @@ class RequestParser:
                     # One whole frame and nothing behind it: the common case without pipelining.
                     try:
                         if _frame_size(first) == len(data):
+                            self.whole = True
                             return [first], None
                     except TypeError:
                         pass  # a non-bulk element: the exact path words the error
@@ -615,6 +620,7 @@ class RequestParser:
                 self._reader.feed(data)
                 collected, stopped = self._drain()
             if not stopped and collected and not reader.has_data() and _canonical_size(collected) == len(data):
+                self.whole = True
                 return collected, None
             # A split frame, non-canonical framing, or something only the exact path words.
             frames = []

@@ -76,8 +76,7 @@ class Primary:
         if self.backlog is None:
             self.backlog = bytearray()
             self.backlog_off = self.master_repl_offset + 1
-        if self.feed not in self.server.propagation_targets:
-            self.server.propagation_targets.append(self.feed)
+        self.server.add_propagation_target(self.feed)
 
     def feed(self, db_id: int, argv: list[bytes]) -> None:
         """Server.propagate target: our own writes, with SELECT when the db changes."""
@@ -243,8 +242,7 @@ class Primary:
         if self.backlog is not None and not self.replicas and ttl and not self.server.is_replica:
             if now - self.no_replicas_since > ttl:
                 self.backlog = None
-                if self.feed in self.server.propagation_targets:
-                    self.server.propagation_targets.remove(self.feed)
+                self.server.remove_propagation_target(self.feed)
                 self.replid2 = "0" * 40
                 self.second_repl_offset = -1
 

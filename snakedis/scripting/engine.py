@@ -821,7 +821,11 @@ class ScriptEngine:
         """Serve the other clients while a script is busy (Redis's processEventsWhileBlocked)."""
         server = self.server
         if server.pending_writes:
-            # replies produced before the script started are still waiting for before_sleep
+            # replies produced before the script started are still waiting for before_sleep,
+            # and so are the AOF writes they acknowledge: those go first
+            aof = server.extensions.get("aof")
+            if aof is not None and aof.enabled:
+                aof.before_sleep()
             pending = server.pending_writes
             server.pending_writes = set()
             for c in pending:

@@ -73,9 +73,6 @@ class Server:
         self.clients: dict[int, Client] = {}
         self.next_client_id = 1
         self.pending_writes: set[Client] = set()
-        # True while data that must reach the AOF before any reply is buffered (see aof.py):
-        # replies then go out from before_sleep instead of straight from data_received.
-        self.reply_barrier = False
         self._before_sleep_scheduled = False
         self.loop: asyncio.AbstractEventLoop | None = None
         self.listeners: list[asyncio.AbstractServer] = []
@@ -93,7 +90,14 @@ class Server:
         # Keys the running command may create (only tracked while class "n" is enabled).
         self.new_key_candidates: set[bytes] | None = None
         # Propagation targets: callables (db_id, argv) -> None (AOF, replication backlog).
+        # Transactions and scripts swap in their own list while they run (a propagation unit);
+        # ``base_propagation_targets`` is the server's own, changed only through
+        # add/remove_propagation_target.
         self.propagation_targets: list[Callable[[int, list[bytes]], None]] = []
+        self.base_propagation_targets = self.propagation_targets
+        # The AOF while it is the only propagation target (and writes no timestamps): the
+        # dispatcher then appends a write's argv straight to its buffer (see aof.py).
+        self.aof_fast: Any = None
         self.ready_keys: list[tuple[Database, bytes]] = []
         self.ready_keys_set: set[tuple[int, bytes]] = set()
         self.blocked_clients = 0
@@ -204,6 +208,23 @@ class Server:
     def propagate(self, db_id: int, argv: list[bytes]) -> None:
         for target in self.propagation_targets:
             target(db_id, argv)
+
+    def add_propagation_target(self, target: Callable[[int, list[bytes]], None]) -> None:
+        if target not in self.base_propagation_targets:
+            self.base_propagation_targets.append(target)
+        self.refresh_aof_fast()
+
+    def remove_propagation_target(self, target: Callable[[int, list[bytes]], None]) -> None:
+        if target in self.base_propagation_targets:
+            self.base_propagation_targets.remove(target)
+        self.refresh_aof_fast()
+
+    def refresh_aof_fast(self) -> None:
+        """Whether writes may go straight to the AOF buffer: it is the only target."""
+        aof = self.extensions.get("aof")
+        targets = self.base_propagation_targets
+        fast = aof is not None and aof.enabled and not aof.timestamps and len(targets) == 1 and targets[0] == aof.feed
+        self.aof_fast = aof if fast else None
 
     def signal_key_as_ready(self, db: Database, key: bytes) -> None:
         """A list/zset/stream got elements: blocked clients on it are served after the command."""

@@ -182,6 +182,8 @@ def run_frames(client: Client, frames: list[list[bytes]]) -> None:
         threshold_ns = min(server.slowlog_threshold_ns, server.latency_threshold_ns)
         track_latency = server.latency_tracking
         clock_offset_ns = int(clock() * 1e9) - perf()
+        # the AOF buffer, when writes may be appended to it as they are (Server.aof_fast)
+        aof_fast = server.aof_fast if server.propagation_targets is server.base_propagation_targets else None
         declined = None
         for argv in frames_left:
             if client.closing:
@@ -242,7 +244,10 @@ def run_frames(client: Client, frames: list[list[bytes]]) -> None:
             client.last_cmd = cmd.error_name
             if server.propagation_targets:
                 if server.dirty != dirty_before and cmd.propagates:
-                    _propagate_effects(client, server, argv)
+                    if aof_fast is not None and client.propagate_override is None and client.db.id == aof_fast.selected_db:
+                        aof_fast.buf.append(argv)
+                    else:
+                        _propagate_effects(client, server, argv)
                 elif client.propagate_override is not None:
                     client.propagate_override = None
             elif client.propagate_override is not None:
@@ -325,11 +330,16 @@ def _propagate_effects(client: Client, server: Any, argv: list[bytes]) -> None:
     override = client.propagate_override
     if override is not None:
         client.propagate_override = None
-    if not server.propagation_targets:
+    targets = server.propagation_targets
+    if not targets:
         return
     db_id = client.db.id
     if override is None:
-        server.propagate(db_id, argv)
+        aof = server.aof_fast
+        if aof is not None and targets is server.base_propagation_targets and db_id == aof.selected_db:
+            aof.buf.append(argv)  # the AOF is the only target: its feed, minus the calls
+        else:
+            server.propagate(db_id, argv)
     elif len(override) <= 1 or server.extensions.get("propagation_unit_open"):
         for a in override:
             server.propagate(db_id, a)
