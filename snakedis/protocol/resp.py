@@ -527,11 +527,18 @@ def _frames_size(frames: list[list[bytes]], first: int) -> int:
     return sum(lens) + 5 * len(lens) + digits + 3 * len(part) + sum(len(str(len(f))) for f in part)
 
 
-def _frame_size(frame: list[bytes]) -> int:
-    """Bytes of the canonical multibulk encoding of ``frame`` (what hiredis consumed)."""
+def _frame_size(frame: list[Any]) -> int:
+    """Bytes of the canonical multibulk encoding of ``frame`` (what hiredis consumed).
+
+    TypeError unless every element is ``bytes``: hiredis also frames nested arrays and maps,
+    which have a length too, and ``*1\r\n+\r\n`` is exactly as long as ``$1\r\nx\r\n``.
+    """
     digits = _DIGITS
-    size = 3 + len(str(len(frame)))
+    count = len(frame)
+    size = 3 + (digits[count] if count < 100000 else len(str(count)))
     for a in frame:
+        if type(a) is not bytes:
+            raise TypeError("not a bulk string")
         n = len(a)
         size += n + 5 + (digits[n] if n < 100000 else len(str(n)))
     return size

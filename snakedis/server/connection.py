@@ -156,11 +156,11 @@ class Client(asyncio.Protocol):
         if self.pending or self.blocked is not None or self.paused:
             self.pending.extend(frames)
         elif server.aof_fast is None or not parser.whole:
-            self.run_frames(frames)
+            run_frames(self, frames)
         else:
             aof_buf = server.aof_fast.buf
             mark = len(aof_buf)
-            self.run_frames(frames)
+            run_frames(self, frames)
             if aof_buf[mark:] == frames:
                 # Every frame went to the AOF as it is: log the bytes read, already their encoding.
                 aof_buf[mark:] = (data,)

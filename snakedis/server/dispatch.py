@@ -157,10 +157,17 @@ def run_frames(client: Client, frames: list[list[bytes]]) -> None:
     read fewer and still sees its own time.
     """
     if len(frames) == 1:
-        # No pipelining: the per-batch set-up below would cost more than it saves.
+        # No pipelining: the per-batch set-up below would cost more than it saves.  This is
+        # _run_one, inline.
         argv = frames[0]
         if argv and not client.closing:
-            _run_one(client, argv)
+            reply = process_command(client, argv)
+            if reply is not NO_REPLY:
+                if client.reply_mode == 0:
+                    t = type(reply)
+                    client.out.append(reply if t is Raw else client.encoders[t](reply))
+                elif client.reply_mode == 2:
+                    client.reply_mode = 0
         return
     server = client.server
     cache_get = server.table._cache.get

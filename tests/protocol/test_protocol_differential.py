@@ -25,6 +25,12 @@ STREAMS = [
     b'ECHO "a"b\r\n',
     b"NOSUCH a b c\r\n",
     b"PING\n",
+    # nested arrays and maps exactly as long as a canonical frame of bulk strings would be
+    b"*1\r\n*1\r\n+\r\n",
+    b"*2\r\n$3\r\nGET\r\n*1\r\n+\r\n",
+    b"*2\r\n*1\r\n+\r\n*1\r\n+\r\n",
+    b"*3\r\n$3\r\nGET\r\n+x\r\n*1\r\n$0\r\n\r\n",
+    b"*2\r\n$4\r\nECHO\r\n%1\r\n+a\r\n+b\r\n",
 ]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -84,6 +85,24 @@ def test_protocol_errors_have_redis_wording() -> None:
     for data, message in cases.items():
         _, err = parse_all([data])
         assert err is not None and str(err) == message, data
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"*1\r\n*1\r\n+\r\n",
+        b"*2\r\n$3\r\nGET\r\n*1\r\n+\r\n",
+        b"*3\r\n$3\r\nGET\r\n+x\r\n*1\r\n$0\r\n\r\n",
+        b"*2\r\n$4\r\nECHO\r\n%1\r\n+a\r\n+b\r\n",
+    ],
+)
+def test_nested_element_as_long_as_a_bulk_string_is_a_protocol_error(data: bytes) -> None:
+    """hiredis frames these, and their length equals a canonical frame's: the single-frame
+    fast path must still hand them to the exact path, which words Redis's error."""
+    frames, err = RequestParser().parse(data)
+    assert frames == [] or frames[0][0] in (b"GET", b"ECHO")  # never a frame with a nested element
+    assert all(type(a) is bytes for f in frames for a in f)
+    assert err is not None and str(err).startswith("Protocol error: expected '$', got ")
 
 
 def test_too_big_inline_request() -> None:
