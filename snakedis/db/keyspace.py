@@ -417,6 +417,13 @@ class ActiveExpire:
         self.last_fast_cycle = 0.0
         self.time_used_us = 0
 
+    def run_fast(self) -> None:
+        """before_sleep's fast cycle, which runs every loop turn: ``run`` returns at once
+        unless the last cycle hit its time limit or the stale estimate reaches 100% (its test
+        below, with an acceptable level of at least 1), so check that first."""
+        if self.timelimit_exit or self.server.stats.expired_stale_perc >= 100:
+            self.run(fast=True)
+
     def run(self, fast: bool = False) -> None:
         server = self.server
         if server.is_replica or not server.active_expire_enabled:
@@ -507,6 +514,5 @@ def active_expire(server: Server) -> ActiveExpire:
     cycle = server.extensions.get("active_expire")
     if cycle is None:
         cycle = server.extensions["active_expire"] = ActiveExpire(server)
-        fast = cycle.run
-        server.before_sleep_hooks.append(lambda: fast(True))
+        server.before_sleep_hooks.append(cycle.run_fast)
     return cycle  # type: ignore[no-any-return]

@@ -360,3 +360,21 @@ def test_keys_vanish_without_access(snake: RawClient) -> None:
     info = snake.cmd("INFO", "stats")
     line = [x for x in info.split(b"\r\n") if x.startswith(b"expired_keys:")][0]
     assert int(line.split(b":")[1]) >= 500
+
+
+def test_fast_cycle_runs_only_after_a_slow_cycle_ran_out_of_time(proc: Proc) -> None:
+    """before_sleep's fast cycle (Redis's ACTIVE_EXPIRE_CYCLE_FAST) is skipped unless the last
+    cycle hit its time limit: then it expires keys without waiting for the cron."""
+    from snakedis.db.keyspace import active_expire
+
+    srv = proc.server
+    cycle = active_expire(srv)
+    assert cycle.run_fast in srv.before_sleep_hooks
+    proc("SET", "k", "v", "PX", "5")
+    proc.now_ms += 10
+    cycle.run_fast()
+    assert b"k" in srv.dbs[0].data
+    cycle.timelimit_exit = True
+    cycle.last_fast_cycle = 0.0
+    cycle.run_fast()
+    assert b"k" not in srv.dbs[0].data
