@@ -5,7 +5,10 @@ transaction, redis-benchmark cannot chain commands, so driver processes pipeline
 ``MULTI / INCR / EXEC`` triples on their own connections and count the replies' line ends
 (4 per transaction), which keeps the driver cheap.
 
-Usage: python bench/scripting.py [--requests 200000] [--markdown BENCHMARKS.md]
+Both servers run side by side; each round measures them one after the other (the order
+alternates), and the ratio reported is the median of the rounds' ratios.
+
+Usage: python bench/scripting.py [--requests 200000] [--rounds 3] [--markdown BENCHMARKS.md]
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import os
 import platform
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -69,26 +73,45 @@ def tx_rps(server: BenchServer, transactions: int, drivers: int = 4, batch: int 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--requests", type=int, default=200000)
+    ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--markdown")
     args = ap.parse_args()
-    res = {}
-    for kind in ("redis", "snakedis"):
-        srv = BenchServer(kind, core=0)
-        try:
-            res[kind] = (evalsha_rps(srv, args.requests), tx_rps(srv, args.requests // 4))
-        finally:
+    servers = {kind: BenchServer(kind, core=0) for kind in ("redis", "snakedis")}
+    # per workload and server, one figure per round; the runs of a round are seconds apart
+    runs: dict[str, dict[str, list[float]]] = {w: {"redis": [], "snakedis": []} for w in ("evalsha", "tx")}
+    try:
+        for i in range(args.rounds):
+            order = ["redis", "snakedis"] if i % 2 == 0 else ["snakedis", "redis"]
+            for kind in order:
+                runs["evalsha"][kind].append(evalsha_rps(servers[kind], args.requests))
+            for kind in order:
+                runs["tx"][kind].append(tx_rps(servers[kind], args.requests // 4))
+            print(
+                f"round {i + 1}: EVALSHA redis {runs['evalsha']['redis'][-1]:.0f}/s snakedis "
+                f"{runs['evalsha']['snakedis'][-1]:.0f}/s; MULTI/INCR/EXEC redis {runs['tx']['redis'][-1]:.0f} tx/s "
+                f"snakedis {runs['tx']['snakedis'][-1]:.0f} tx/s",
+                flush=True,
+            )
+    finally:
+        for srv in servers.values():
             srv.stop()
-        print(f"[{kind}] EVALSHA {res[kind][0]:.0f}/s, MULTI/INCR/EXEC {res[kind][1]:.0f} tx/s", flush=True)
-    (re_, rt), (se, st) = res["redis"], res["snakedis"]
+
+    def row(label: str, workload: str) -> str:
+        r, s = runs[workload]["redis"], runs[workload]["snakedis"]
+        ratios = [b / a for a, b in zip(r, s, strict=True)]
+        each = ", ".join(f"{x:.2f}" for x in ratios)
+        return f"| {label} | {statistics.median(r):.0f} | {statistics.median(s):.0f} | {statistics.median(ratios):.2f} ({each}) |"
+
     table = "\n".join(
         [
             f"### {time.strftime('%Y-%m-%d')} — scripting and transactions, -P 16 — {platform.node()} "
-            f"({platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()})",
+            f"({platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}), "
+            f"median of {args.rounds} alternating rounds",
             "",
-            "| workload | Redis | snakedis | ratio |",
+            "| workload | Redis | snakedis | ratio (median; each round) |",
             "|---|---|---|---|",
-            f"| EVALSHA (INCR script) ops/s | {re_:.0f} | {se:.0f} | {se / re_:.2f} |",
-            f"| MULTI/INCR/EXEC transactions/s | {rt:.0f} | {st:.0f} | {st / rt:.2f} |",
+            row("EVALSHA (INCR script) ops/s", "evalsha"),
+            row("MULTI/INCR/EXEC transactions/s", "tx"),
         ]
     )
     print("\n" + table)
