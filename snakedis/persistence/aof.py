@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any, Final
 from snakedis.persistence import rdb
 from snakedis.persistence.rdbformat import RdbFormatError
 from snakedis.protocol.resp import encode_argv, encode_command
+from snakedis.server.propagation import PROPAGATE_AOF
 
 if TYPE_CHECKING:
     from snakedis.server.core import Server
@@ -254,7 +255,7 @@ class Aof:
             return
         self.enabled = True
         self.server.before_sleep_hooks.insert(0, self.before_sleep)
-        self.server.add_propagation_target(self.feed)
+        self.server.add_propagation_target(self.feed, PROPAGATE_AOF)
         if self.fd < 0:
             if os.path.exists(self.manifest_path()):
                 self._resume_existing()

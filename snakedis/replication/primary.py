@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from snakedis.persistence import rdb
 from snakedis.protocol.resp import Raw, encode_argv, encode_command
+from snakedis.server.propagation import PROPAGATE_REPL
 
 if TYPE_CHECKING:
     from snakedis.server.connection import Client
@@ -76,7 +77,7 @@ class Primary:
         if self.backlog is None:
             self.backlog = bytearray()
             self.backlog_off = self.master_repl_offset + 1
-        self.server.add_propagation_target(self.feed)
+        self.server.add_propagation_target(self.feed, PROPAGATE_REPL)
 
     def feed(self, db_id: int, argv: list[bytes]) -> None:
         """Server.propagate target: our own writes, with SELECT when the db changes."""

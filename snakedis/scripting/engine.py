@@ -73,6 +73,7 @@ from snakedis.server.dispatch import (
     _remember_read_keys,
     call,
 )
+from snakedis.server.propagation import PROPAGATE_ALL, PROPAGATE_AOF, PROPAGATE_NONE, PROPAGATE_REPL
 
 if TYPE_CHECKING:
     from snakedis.server.connection import Client
@@ -87,10 +88,11 @@ UNKILLABLE: Final = (
 )
 NOTBUSY: Final = b"NOTBUSY No scripts in execution right now."
 
-REPL_NONE: Final = 0
-REPL_AOF: Final = 1
-REPL_REPLICA: Final = 2
-REPL_ALL: Final = 3
+# redis.set_repl's flags are Redis's propagation targets
+REPL_NONE: Final = PROPAGATE_NONE
+REPL_AOF: Final = PROPAGATE_AOF
+REPL_REPLICA: Final = PROPAGATE_REPL
+REPL_ALL: Final = PROPAGATE_ALL
 
 # what a command is to a script (ScriptEngine._cmd_cache): may run, writes, or not allowed
 _PLAIN: Final = 0
@@ -273,7 +275,7 @@ class ScriptEngine:
         self._ctx = RunContext()
         # the script's own propagation unit (see ``run``): its target list and the effects
         self._unit_targets: list[Any] = [self._collect]
-        self._unit_ops: list[tuple[int, list[bytes]]] = []
+        self._unit_ops: list[tuple[int, list[bytes], int]] = []  # (db, argv, PROPAGATE_* targets)
         self.resp = 2
         fake = Client(server)
         fake.authenticated = True
@@ -369,8 +371,13 @@ class ScriptEngine:
                 self._arm_hook()
 
     def _collect(self, db_id: int, argv: list[bytes]) -> None:
-        """The propagation target while a script runs: buffers the script's effects."""
-        self._unit_ops.append((db_id, argv))
+        """The propagation target while a script runs: buffers the script's effects, each
+        bound to the targets ``redis.set_repl`` chose when it ran (REPL_NONE: not kept, as
+        Redis's call() skips alsoPropagate)."""
+        ctx = self.running
+        repl = ctx.repl if ctx is not None else REPL_ALL
+        if repl:
+            self._unit_ops.append((db_id, argv, repl))
 
     def _end_unit(self) -> None:
         """Send the real propagation targets (restored by ``run``) the script's effects."""
@@ -382,12 +389,17 @@ class ScriptEngine:
         self._unit_ops = []
         server = self.server
         if len(ops) == 1:
-            server.propagate(ops[0][0], ops[0][1])
+            server.propagate(*ops[0])
         else:
-            server.propagate(ops[0][0], [b"MULTI"])
-            for db_id, argv in ops:
-                server.propagate(db_id, argv)
-            server.propagate(ops[-1][0], [b"EXEC"])
+            # MULTI/EXEC go to every target some effect goes to, each effect only to its own
+            # (Redis 7.0: two replica-only effects leave no trace in the AOF)
+            union = 0
+            for op in ops:
+                union |= op[2]
+            server.propagate(ops[0][0], [b"MULTI"], union)
+            for db_id, argv, targets in ops:
+                server.propagate(db_id, argv, targets)
+            server.propagate(ops[-1][0], [b"EXEC"], union)
 
     def _new_runner(self, runners: list[Any], is_eval: bool, nkeys: int) -> Any:
         """Make and keep the Lua runner for ``nkeys`` keys."""
@@ -612,7 +624,7 @@ class ScriptEngine:
             if server.dirty != dirty_before and cmd.propagates:
                 targets = server.propagation_targets
                 if targets is self._unit_targets and fake.propagate_override is None:
-                    self._unit_ops.append((fake.db.id, argv))  # what server.propagate would do
+                    self._unit_ops.append((fake.db.id, argv, REPL_ALL))  # what server.propagate would do
                 elif targets or fake.propagate_override is not None:
                     _propagate_effects(fake, server, argv)
             elif fake.propagate_override is not None:
@@ -660,7 +672,9 @@ class ScriptEngine:
                 return None, b"READONLY You can't write against a read only replica."
             ctx.wrote = True
         try:
-            if ctx.repl != REPL_ALL and server.propagation_targets:
+            if ctx.repl != REPL_ALL and server.propagation_targets and server.propagation_targets is not self._unit_targets:
+                # inside EXEC the transaction's unit collects effects without targets: a write
+                # bound to some of them is kept from all
                 saved = server.propagation_targets
                 server.propagation_targets = []
                 try:

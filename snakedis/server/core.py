@@ -26,6 +26,7 @@ from snakedis import REDIS_VERSION
 from snakedis.commands.table import CommandTable, build_table
 from snakedis.config import Config
 from snakedis.db.keyspace import Database
+from snakedis.server.propagation import PROPAGATE_ALL
 from snakedis.server.stats import LatencyMonitor, SlowLog, Stats
 
 if TYPE_CHECKING:
@@ -95,6 +96,9 @@ class Server:
         # add/remove_propagation_target.
         self.propagation_targets: list[Callable[[int, list[bytes]], None]] = []
         self.base_propagation_targets = self.propagation_targets
+        # What each target is, for writes bound to one of them (a script's redis.set_repl):
+        # PROPAGATE_AOF or PROPAGATE_REPL; unlisted targets take everything.
+        self.propagation_kinds: dict[Callable[[int, list[bytes]], None], int] = {}
         # The AOF while it is the only propagation target (and writes no timestamps): the
         # dispatcher then appends a write's argv straight to its buffer (see aof.py).
         self.aof_fast: Any = None
@@ -205,18 +209,28 @@ class Server:
         data = db.data
         self.new_key_candidates = {k for k in keys if k not in data}
 
-    def propagate(self, db_id: int, argv: list[bytes]) -> None:
+    def propagate(self, db_id: int, argv: list[bytes], targets: int = PROPAGATE_ALL) -> None:
+        """Send a write to the AOF and replicas (``targets``: only the AOF or only replicas,
+        for a script's ``redis.set_repl``, as Redis's ``propagateNow``)."""
+        if targets == PROPAGATE_ALL:
+            for target in self.propagation_targets:
+                target(db_id, argv)
+            return
+        kinds = self.propagation_kinds
         for target in self.propagation_targets:
-            target(db_id, argv)
+            if kinds.get(target, PROPAGATE_ALL) & targets:
+                target(db_id, argv)
 
-    def add_propagation_target(self, target: Callable[[int, list[bytes]], None]) -> None:
+    def add_propagation_target(self, target: Callable[[int, list[bytes]], None], kind: int = PROPAGATE_ALL) -> None:
         if target not in self.base_propagation_targets:
             self.base_propagation_targets.append(target)
+        self.propagation_kinds[target] = kind
         self.refresh_aof_fast()
 
     def remove_propagation_target(self, target: Callable[[int, list[bytes]], None]) -> None:
         if target in self.base_propagation_targets:
             self.base_propagation_targets.remove(target)
+        self.propagation_kinds.pop(target, None)
         self.refresh_aof_fast()
 
     def refresh_aof_fast(self) -> None:

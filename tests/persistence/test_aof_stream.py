@@ -92,6 +92,37 @@ def scenario(name: str) -> tuple[list[list[bytes]], list[list[int]]]:
     raise AssertionError(name)
 
 
+def eval_(script: bytes, *keys: bytes) -> tuple[bytes, ...]:
+    return (b"EVAL", script, b"%d" % len(keys), *keys)
+
+
+SET_REPL_SCRIPTS = {
+    # one write bound to a target: logged only when that target is the AOF
+    "repl-aof": eval_(b"redis.set_repl(redis.REPL_AOF) redis.call('set', KEYS[1], 'a')", b"r1"),
+    "repl-replica": eval_(b"redis.set_repl(redis.REPL_REPLICA) redis.call('set', KEYS[1], 'b')", b"r2"),
+    "repl-none": eval_(b"redis.set_repl(redis.REPL_NONE) redis.call('set', KEYS[1], 'c')", b"r3"),
+    # several effects: MULTI/EXEC reach every target, each effect only its own
+    "repl-mixed": eval_(
+        b"redis.call('set', KEYS[1], '1') redis.set_repl(redis.REPL_REPLICA) redis.call('incr', KEYS[1])"
+        b" redis.set_repl(redis.REPL_AOF) redis.call('incr', KEYS[1]) redis.set_repl(redis.REPL_NONE)"
+        b" redis.call('incr', KEYS[1])",
+        b"r4",
+    ),
+    "repl-replica-only-pair": eval_(
+        b"redis.set_repl(redis.REPL_REPLICA) redis.call('set', KEYS[1], '1') redis.call('set', KEYS[2], '2')",
+        b"r5",
+        b"r6",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(SET_REPL_SCRIPTS))
+def test_set_repl_bounds_what_the_aof_logs(pair: dict[str, ServerProcess], name: str) -> None:
+    sessions = [[requests(SET_REPL_SCRIPTS[name], (b"SET", b"marker", name.encode()))]]
+    logged = {kind: replay(srv, sessions, [[2]]) for kind, srv in pair.items()}
+    assert logged["snakedis"] == logged["redis"]
+
+
 SCENARIOS = [
     "pipelined-writes",
     "single-writes",

@@ -246,3 +246,31 @@ def test_replica_notices_a_silent_primary_and_reconnects() -> None:
     finally:
         replica.stop()
         primary.stop()
+
+
+@pytest.mark.parametrize("primary_kind", ["redis", "snakedis"])
+def test_set_repl_bounds_what_replicas_receive(primary_kind: str, redis_proc) -> None:
+    """redis.set_repl: REPL_AOF and REPL_NONE writes stay on the primary, REPL_REPLICA and
+    REPL_ALL ones reach the replica (a real Redis replica, with Redis as the reference)."""
+    primary = ServerProcess(primary_kind, ["--appendonly", "yes"]).start()
+    replica = replica_of("redis", primary.port)
+    try:
+        p = redis.Redis(port=primary.port)
+        wait_until(lambda: redis.Redis(port=replica.port).info("replication")["master_link_status"] == "up", what="link")
+        for flag, key in (("REPL_AOF", "aof"), ("REPL_REPLICA", "replica"), ("REPL_NONE", "none"), ("REPL_ALL", "all")):
+            p.eval(f"redis.set_repl(redis.{flag}) return redis.call('set', KEYS[1], 'v')", 1, key)
+        p.eval(
+            "redis.set_repl(redis.REPL_AOF) redis.call('set', KEYS[1], 'x')"
+            " redis.set_repl(redis.REPL_REPLICA) redis.call('set', KEYS[2], 'y')",
+            2,
+            "pair_aof",
+            "pair_replica",
+        )
+        p.set("marker", "1")
+        r = redis.Redis(port=replica.port)
+        wait_until(lambda: r.get("marker") == b"1", what="the marker to replicate")
+        assert sorted(r.keys("*")) == [b"all", b"marker", b"pair_replica", b"replica"]
+        assert sorted(p.keys("*")) == sorted([b"aof", b"all", b"marker", b"none", b"pair_aof", b"pair_replica", b"replica"])
+    finally:
+        replica.stop()
+        primary.stop()
