@@ -381,11 +381,27 @@ def _mset(client: Client, args: list[bytes], nx: bool) -> Any:
         for j in range(1, len(args), 2):
             if db.lookup(args[j]) is not None:
                 return 0
+    # Redis's setKey per pair, with SET's hot path: the store inline without LRU/LFU metadata,
+    # WATCH/tracking signalled and events sent only when something listens.
+    data = db.data
+    expires = db.expires
+    plain = db.access is None
+    signal = bool(db.watched_keys) or "tracking" in server.extensions
+    events = server.keyspace_events
     for j in range(1, len(args), 2):
         key = args[j]
-        db.set(key, args[j + 1])
-        server.signal_modified_key(db, key)
-        server.notify(NOTIFY_STRING, "set", key, db.id)
+        if expires and key in expires:
+            db.lookup(key)  # an expired old value goes first, with its event (lookupKeyWrite)
+        if plain:
+            data[key] = args[j + 1]
+            if expires:
+                expires.pop(key, None)
+        else:
+            db.set(key, args[j + 1])
+        if signal:
+            server.signal_modified_key(db, key)
+        if events:
+            server.notify(NOTIFY_STRING, "set", key, db.id)
     server.dirty += (len(args) - 1) // 2
     return 1 if nx else OK
 

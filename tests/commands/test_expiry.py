@@ -378,3 +378,17 @@ def test_fast_cycle_runs_only_after_a_slow_cycle_ran_out_of_time(proc: Proc) -> 
     cycle.last_fast_cycle = 0.0
     cycle.run_fast()
     assert b"k" not in srv.dbs[0].data
+
+
+def test_mset_over_an_expired_key_expires_it_first(proc: Proc) -> None:
+    """As Redis's setKey (lookupKeyWrite): the old value's DEL and "expired" event come before
+    the MSET and its "set" events."""
+    proc("SET", "k", "v", "PX", "100")
+    proc.take()
+    proc.now_ms += 100
+    assert proc("MSET", "k", "new", "j", "x") == b"+OK\r\n"
+    prop, ev = proc.take()
+    assert prop == [[b"DEL", b"k"], [b"MSET", b"k", b"new", b"j", b"x"]]
+    assert ev == [(b"expired", b"k"), (b"set", b"k"), (b"set", b"j")]
+    assert proc.server.stats.expired_keys == 1
+    assert proc("PTTL", "k") == b":-1\r\n"
