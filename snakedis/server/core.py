@@ -74,7 +74,7 @@ class Server:
         self.clients: dict[int, Client] = {}
         self.next_client_id = 1
         self.pending_writes: set[Client] = set()
-        self._before_sleep_scheduled = False
+        self.before_sleep_scheduled = False  # a before_sleep call_soon is pending (schedule_write)
         self.loop: asyncio.AbstractEventLoop | None = None
         self.listeners: list[asyncio.AbstractServer] = []
         self.stats = Stats()
@@ -266,13 +266,13 @@ class Server:
 
     def schedule_write(self, client: Client) -> None:
         self.pending_writes.add(client)
-        if not self._before_sleep_scheduled and self.loop is not None:
-            self._before_sleep_scheduled = True
+        if not self.before_sleep_scheduled and self.loop is not None:
+            self.before_sleep_scheduled = True
             self.loop.call_soon(self.before_sleep)
 
     def before_sleep(self) -> None:
         """Once per loop turn: serve ready keys, run hooks (AOF fsync), then flush replies."""
-        self._before_sleep_scheduled = False
+        self.before_sleep_scheduled = False  # a before_sleep call_soon is pending (schedule_write)
         for hook in self.before_sleep_hooks:
             hook()
         pending = self.pending_writes

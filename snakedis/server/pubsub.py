@@ -160,7 +160,7 @@ class PubSub:
         for c in subs:
             c.out.append(resp2 if c.protover == 2 else resp3)
             pending.add(c)
-        if not server._before_sleep_scheduled:
+        if not server.before_sleep_scheduled:
             server.schedule_write(c)
 
     def spublish(self, channel: bytes, message: bytes) -> int:
