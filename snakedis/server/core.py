@@ -15,6 +15,7 @@ The after-command hooks (Redis's ``signalModifiedKey`` / ``notifyKeyspaceEvent``
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import socket
 import sys
@@ -381,9 +382,12 @@ class Server:
         functions.install(self)  # libraries are saved in / loaded from the RDB and AOF base
         snaps = snapshots.install(self)
         aof.install(self)
-        if self.extensions["aof_load"]():
-            return
-        snaps.load_at_startup()
+        if not self.extensions["aof_load"]():
+            snaps.load_at_startup()
+        # What exists now (modules, the command table and its docs, loaded data) lives as long
+        # as the server: out of the cyclic GC's reach, a full collection does not walk it.
+        # (The loaders freeze too; this covers a start with no file.)
+        gc.freeze()
 
     async def serve_forever(self) -> None:
         from snakedis.commands import replication

@@ -197,3 +197,4 @@ def test_fast_path_only_while_the_aof_is_the_only_target(tmp_path: os.PathLike[s
     assert server.aof_fast is aof
     aof.disable()
     assert server.aof_fast is None
+
