@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from snakedis.commands.table import CommandGroup
 from snakedis.protocol.errors import CommandError
 from snakedis.protocol.resp import NULL_ARRAY, OK, ErrorReply
+from snakedis.server.propagation import emit_unit
 
 if TYPE_CHECKING:
     from snakedis.server.connection import Client
@@ -47,10 +48,13 @@ class PropagationUnit:
     def __init__(self, server: Server) -> None:
         self.server = server
         self.saved: list[Callable[[int, list[bytes]], None]] = server.propagation_targets
-        self.ops: list[tuple[int, list[bytes]]] = []
+        self.ops: list[tuple[int, list[bytes], int]] = []  # (db, argv, PROPAGATE_* targets)
 
     def collect(self, db_id: int, argv: list[bytes]) -> None:
-        self.ops.append((db_id, argv))
+        # server.propagate_mask: the targets a script's redis.set_repl bound this write to
+        mask = self.server.propagate_mask
+        if mask:
+            self.ops.append((db_id, argv, mask))
 
     def finish(self) -> None:
         """Restore the real targets and emit the buffered commands (wrapped when > 1)."""
@@ -59,14 +63,7 @@ class PropagationUnit:
         ops = self.ops
         if not ops:
             return
-        if len(ops) > 1:
-            first_db = ops[0][0]
-            server.propagate(first_db, [b"MULTI"])
-            for db_id, argv in ops:
-                server.propagate(db_id, argv)
-            server.propagate(ops[-1][0], [b"EXEC"])
-        else:
-            server.propagate(ops[0][0], ops[0][1])
+        emit_unit(server, ops)
 
 
 def begin_unit(server: Server) -> PropagationUnit | None:

@@ -73,7 +73,7 @@ from snakedis.server.dispatch import (
     _remember_read_keys,
     call,
 )
-from snakedis.server.propagation import PROPAGATE_ALL, PROPAGATE_AOF, PROPAGATE_NONE, PROPAGATE_REPL
+from snakedis.server.propagation import PROPAGATE_ALL, PROPAGATE_AOF, PROPAGATE_NONE, PROPAGATE_REPL, emit_unit
 
 if TYPE_CHECKING:
     from snakedis.server.connection import Client
@@ -387,19 +387,7 @@ class ScriptEngine:
         if not ops:
             return
         self._unit_ops = []
-        server = self.server
-        if len(ops) == 1:
-            server.propagate(*ops[0])
-        else:
-            # MULTI/EXEC go to every target some effect goes to, each effect only to its own
-            # (Redis 7.0: two replica-only effects leave no trace in the AOF)
-            union = 0
-            for op in ops:
-                union |= op[2]
-            server.propagate(ops[0][0], [b"MULTI"], union)
-            for db_id, argv, targets in ops:
-                server.propagate(db_id, argv, targets)
-            server.propagate(ops[-1][0], [b"EXEC"], union)
+        emit_unit(self.server, ops)
 
     def _new_runner(self, runners: list[Any], is_eval: bool, nkeys: int) -> Any:
         """Make and keep the Lua runner for ``nkeys`` keys."""
@@ -673,14 +661,13 @@ class ScriptEngine:
             ctx.wrote = True
         try:
             if ctx.repl != REPL_ALL and server.propagation_targets and server.propagation_targets is not self._unit_targets:
-                # inside EXEC the transaction's unit collects effects without targets: a write
-                # bound to some of them is kept from all
-                saved = server.propagation_targets
-                server.propagation_targets = []
+                # inside EXEC: the transaction's unit keeps the write with the targets it is
+                # bound to
+                server.propagate_mask = ctx.repl
                 try:
                     reply = call(self.fake, cmd, argv)
                 finally:
-                    server.propagation_targets = saved
+                    server.propagate_mask = REPL_ALL
             else:
                 reply = call(self.fake, cmd, argv)
         except Exception as e:  # noqa: BLE001 - a handler bug must not unwind through Lua

@@ -123,6 +123,14 @@ def test_set_repl_bounds_what_the_aof_logs(pair: dict[str, ServerProcess], name:
     assert logged["snakedis"] == logged["redis"]
 
 
+@pytest.mark.parametrize("name", ["repl-aof", "repl-replica", "repl-none", "repl-mixed"])
+def test_set_repl_inside_exec_bounds_what_the_aof_logs(pair: dict[str, ServerProcess], name: str) -> None:
+    """The transaction's unit keeps each write with the targets set_repl bound it to."""
+    chunk = requests((b"MULTI",), SET_REPL_SCRIPTS[name], (b"SET", b"in_tx", b"1"), (b"EXEC",), (b"SET", b"marker", b"x"))
+    logged = {kind: replay(srv, [[chunk]], [[5]]) for kind, srv in pair.items()}
+    assert logged["snakedis"] == logged["redis"]
+
+
 SCENARIOS = [
     "pipelined-writes",
     "single-writes",
