@@ -179,11 +179,7 @@ class Client(asyncio.Protocol):
             # has been read and after the AOF write, as Redis's beforeSleep does.  Reading all
             # first and then writing all is measurably faster than a write per read here
             # (bench/compare.py: SET -P16 +20%), and the AOF needs it anyway.
-            # (Server.schedule_write, inline: this runs once per read.)
-            server.pending_writes.add(self)
-            if not server.before_sleep_scheduled and server.loop is not None:
-                server.before_sleep_scheduled = True
-                server.loop.call_soon(server.before_sleep)
+            server.schedule_write(self)
 
     # ------------------------------------------------------------------ command loop
 

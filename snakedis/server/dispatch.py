@@ -157,17 +157,10 @@ def run_frames(client: Client, frames: list[list[bytes]]) -> None:
     read fewer and still sees its own time.
     """
     if len(frames) == 1:
-        # No pipelining: the per-batch set-up below would cost more than it saves.  This is
-        # _run_one, inline.
+        # No pipelining: the per-batch set-up below would cost more than it saves.
         argv = frames[0]
         if argv and not client.closing:
-            reply = process_command(client, argv)
-            if reply is not NO_REPLY:
-                if client.reply_mode == 0:
-                    t = type(reply)
-                    client.out.append(reply if t is Raw else client.encoders[t](reply))
-                elif client.reply_mode == 2:
-                    client.reply_mode = 0
+            _add_reply(client, process_command(client, argv))
         return
     server = client.server
     cache_get = server.table._cache.get
@@ -252,7 +245,7 @@ def run_frames(client: Client, frames: list[list[bytes]]) -> None:
             if server.propagation_targets:
                 if server.dirty != dirty_before and cmd.propagates:
                     if aof_fast is not None and client.propagate_override is None and client.db.id == aof_fast.selected_db:
-                        aof_fast.buf.append(argv)
+                        aof_fast.buf.append(argv)  # _propagate_effects' AOF-only case, minus a call
                     else:
                         _propagate_effects(client, server, argv)
                 elif client.propagate_override is not None:
