@@ -13,30 +13,22 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import shutil
 import statistics
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from compare import run_benchmark  # noqa: E402
 
 from servers import BenchServer  # noqa: E402
 
 EVERYSEC = ["--appendonly", "yes", "--appendfsync", "everysec"]
 
 
-def set_throughput(port: int, requests: int = 300000) -> float:
-    exe = shutil.which("redis-benchmark")
-    assert exe is not None
-    cmd = [exe, "-p", str(port), "-t", "set", "-n", str(requests), "-c", "50", "-P", "16", "-q", "--csv"]
-    if shutil.which("taskset"):
-        cmd = ["taskset", "-c", "1", *cmd]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=600).stdout
-    for line in out.splitlines():
-        if line.startswith('"SET"'):
-            return float(line.split(",")[1].strip('"'))
-    raise RuntimeError(out)
+def set_throughput(server: BenchServer, requests: int = 300000) -> float:
+    """SET ops/s with -c 50 -P 16 (compare.py's redis-benchmark run)."""
+    return run_benchmark(server, "set", requests, 50, 16)["rps"]
 
 
 def measure(kind: str, rounds: int, requests: int) -> tuple[float, float]:
@@ -47,7 +39,7 @@ def measure(kind: str, rounds: int, requests: int) -> tuple[float, float]:
         for extra, results in (([], off), (EVERYSEC, on)):
             srv = BenchServer(kind, core=0, extra=extra)
             try:
-                results.append(set_throughput(srv.port, requests))
+                results.append(set_throughput(srv, requests))
             finally:
                 srv.stop()
     return statistics.median(off), statistics.median(on)
