@@ -372,12 +372,11 @@ class ScriptEngine:
 
     def _collect(self, db_id: int, argv: list[bytes]) -> None:
         """The propagation target while a script runs: buffers the script's effects, each
-        bound to the targets ``redis.set_repl`` chose when it ran (REPL_NONE: not kept, as
-        Redis's call() skips alsoPropagate)."""
-        ctx = self.running
-        repl = ctx.repl if ctx is not None else REPL_ALL
-        if repl:
-            self._unit_ops.append((db_id, argv, repl))
+        bound to the targets ``redis.set_repl`` chose when it ran (``server.propagate_mask``;
+        REPL_NONE: not kept, as Redis's call() skips alsoPropagate)."""
+        mask = self.server.propagate_mask
+        if mask:
+            self._unit_ops.append((db_id, argv, mask))
 
     def _end_unit(self) -> None:
         """Send the real propagation targets (restored by ``run``) the script's effects."""
@@ -660,9 +659,9 @@ class ScriptEngine:
                 return None, b"READONLY You can't write against a read only replica."
             ctx.wrote = True
         try:
-            if ctx.repl != REPL_ALL and server.propagation_targets and server.propagation_targets is not self._unit_targets:
-                # inside EXEC: the transaction's unit keeps the write with the targets it is
-                # bound to
+            if ctx.repl != REPL_ALL and server.propagation_targets:
+                # the unit collecting the write (the script's, or the transaction's inside EXEC)
+                # keeps it with the targets it is bound to
                 server.propagate_mask = ctx.repl
                 try:
                     reply = call(self.fake, cmd, argv)

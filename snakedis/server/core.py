@@ -100,8 +100,8 @@ class Server:
         # What each target is, for writes bound to one of them (a script's redis.set_repl):
         # PROPAGATE_AOF or PROPAGATE_REPL; unlisted targets take everything.
         self.propagation_kinds: dict[Callable[[int, list[bytes]], None], int] = {}
-        # The targets the running command's writes are bound to (a script's redis.set_repl,
-        # inside a transaction's propagation unit); PROPAGATE_ALL otherwise.
+        # The targets the running command's writes are bound to (a script's redis.set_repl):
+        # what the propagation unit collecting them keeps; PROPAGATE_ALL otherwise.
         self.propagate_mask = PROPAGATE_ALL
         # The AOF while it is the only propagation target (and writes no timestamps): the
         # dispatcher then appends a write's argv straight to its buffer (see aof.py).
